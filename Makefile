@@ -134,10 +134,35 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) bench/run.sh
 
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/tocsin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+MANPAGES    = $(wildcard src/tocsind/*.[1-8] src/tocsinctl/*.[1-8])
+
+# Binaries, man pages, templates, schema, example config and the systemd
+# unit.  The real config is never overwritten.
 install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
-	install -m 755 $(BUILD)/tocsinctl $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 $(BUILD)/tocsind $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(SYSCONFDIR)/tocsin \
+	    $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/tocsind $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(BUILD)/tocsinctl $(DESTDIR)$(BINDIR)/
+	for m in $(MANPAGES); do \
+	    s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	cp -R templates $(DESTDIR)$(DATADIR)/
+	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
+	install -m 644 etc/tocsin.yaml.sample $(DESTDIR)$(SYSCONFDIR)/tocsin/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/tocsind.service.in >$(DESTDIR)$(UNITDIR)/tocsind.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tocsind.service
+	if [ -d contrib/bash-completion ]; then \
+	    install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions; \
+	    install -m 644 contrib/bash-completion/tocsinctl \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/; fi
 
 clean:
 	rm -rf build build-asan build-fuzz
