@@ -75,6 +75,9 @@ tc_log_enabled(enum tc_log_group group, enum tc_log_level level)
 	    atomic_load(&log_debug[group]);
 }
 
+static void log_vwrite(enum tc_log_group group, enum tc_log_level level,
+    int errnum, const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 static void
 log_vwrite(enum tc_log_group group, enum tc_log_level level, int errnum,
     const char *fmt, va_list ap)
