@@ -28,7 +28,8 @@ Q = @
 endif
 
 LIB_SRC    = $(wildcard src/lib/*.c)
-LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ    = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema.o
+SCHEMA     = $(sort $(wildcard schema/*.sql))
 LIB        = $(BUILD)/libtocsin.a
 D_SRC      = $(wildcard src/tocsind/*.c)
 D_OBJ      = $(D_SRC:%.c=$(BUILD)/%.o)
@@ -55,6 +56,14 @@ all: $(PROGS) $(UNIT_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The migrations are embedded in the library (tc_db_migrations[]).
+$(BUILD)/gen/schema.c: $(SCHEMA) tools/embed-schema.sh
+	@mkdir -p $(@D)
+	$(Q)tools/embed-schema.sh $(SCHEMA) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/schema.o: $(BUILD)/gen/schema.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)

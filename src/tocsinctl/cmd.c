@@ -1,0 +1,131 @@
+/* tocsinctl: the command table and shared helpers.  See cmd.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "tocsin/esc.h"
+
+const struct cmd cmds[] = {
+	{ "db", "migrate", "", "apply missing schema migrations", PRIV_WRITE,
+	    cmd_db_migrate,
+	    "Applies the numbered migrations this build carries that the "
+	    "database lacks,\nin one transaction; running it again does "
+	    "nothing." },
+	{ "db", "status", "", "show the schema version of the database and of "
+	    "this build", PRIV_READ, cmd_db_status, NULL },
+	{ "entity", "import", "FILE.yaml",
+	    "insert or update entities, contacts, assets, subscriptions and "
+	    "authorities",
+	    PRIV_WRITE, cmd_entity_import,
+	    "Upserts every entity of FILE (keyed by enterprise number) with "
+	    "its contacts,\nassets and subscription, and the sector "
+	    "authorities, in one transaction:\neither the whole file goes in "
+	    "or nothing does.  For each entity named, the\nfile is the truth: "
+	    "contacts and assets not in it are removed.  Every error\nnames "
+	    "FILE:LINE:COLUMN and the field." },
+	{ "entity", "list", "", "list entities", PRIV_READ, cmd_entity_list,
+	    NULL },
+	{ "entity", "show", "ENTERPRISE_NUMBER",
+	    "show an entity, its contacts, assets and subscription", PRIV_READ,
+	    cmd_entity_show, NULL },
+	{ "key", "import", "FILE.asc",
+	    "import public keys into the service keyring, print fingerprints",
+	    PRIV_WRITE, cmd_key_import,
+	    "Imports OpenPGP public keys into gpg.homedir (or GNUPGHOME with "
+	    "--homedir DIR)\nand prints each key's fingerprint, user IDs and "
+	    "expiry.  Secret keys are refused." },
+	{ "config", "check", "", "check the configuration file", PRIV_READ,
+	    cmd_config_check, NULL },
+	{ NULL, NULL, NULL, NULL, PRIV_READ, NULL, NULL },
+};
+
+void
+ctx_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tocsinctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct tc_config *
+ctx_config(struct ctx *ctx)
+{
+	struct tc_buf errors = TC_BUF_INIT;
+	struct tc_err err;
+
+	if (ctx->cfg != NULL)
+		return ctx->cfg;
+	ctx->cfg = tc_config_load(ctx->config_path, &errors, &err);
+	if (ctx->cfg == NULL)
+		fputs(errors.len ? errors.data : err.msg, stderr);
+	tc_buf_deinit(&errors);
+	return ctx->cfg;
+}
+
+struct tc_db *
+ctx_db(struct ctx *ctx, bool any_schema)
+{
+	struct tc_err err;
+
+	if (ctx->db != NULL)
+		return ctx->db;
+	if (ctx_config(ctx) == NULL)
+		return NULL;
+	if (tc_db_connect(ctx->cfg->db.conninfo, "tocsinctl", &ctx->db, &err) <
+	    0) {
+		ctx_err("%s", err.msg);
+		return NULL;
+	}
+	if (!any_schema && tc_db_check_schema(ctx->db, &err) < 0) {
+		ctx_err("%s", err.msg);
+		tc_db_close(ctx->db);
+		ctx->db = NULL;
+		return NULL;
+	}
+	return ctx->db;
+}
+
+int
+ctx_audit(struct ctx *ctx, const char *action, const char *reference,
+    const char *detail_json)
+{
+	const char   *p[4] = { ctx->user, action, reference,
+		  detail_json ? detail_json : "{}" };
+	struct tc_err err;
+
+	if (tc_db_run(ctx->db, "audit",
+		"INSERT INTO audit_log (actor, action, reference, detail) "
+		"VALUES ($1, $2, $3, $4::jsonb)",
+		4, p, &err) < 0) {
+		ctx_err("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_usage(const struct cmd *c)
+{
+	fprintf(stderr, "usage: tocsinctl %s%s%s%s%s\n", c->group,
+	    c->verb ? " " : "", c->verb ? c->verb : "", *c->args ? " " : "",
+	    c->args);
+	return EXIT_USAGE;
+}
+
+int
+cmd_config_check(struct ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		return EXIT_USAGE;
+	if (ctx_config(ctx) == NULL)
+		return EXIT_FAIL;
+	printf("%s: configuration OK\n", ctx->config_path);
+	return EXIT_OK;
+}
