@@ -176,8 +176,8 @@ name_owner(struct tc_db *db, const struct tc_regfile *rf,
 	    "SELECT e.enterprise_number, e.name FROM asset a "
 	    "JOIN entity e ON e.id = a.entity_id WHERE a.type = $1::asset_type "
 	    "AND CASE WHEN a.type IN ('ipv4', 'ipv6') THEN a.prefix = "
-	    "$2::cidr WHEN a.type = 'asn' THEN a.asn::text = $2 ELSE "
-	    "coalesce(a.domain, a.cpe) = $2 END",
+	    "$2::text::cidr WHEN a.type = 'asn' THEN a.asn::text = $2::text "
+	    "ELSE coalesce(a.domain, a.cpe) = $2::text END",
 	    2, p, &e2);
 	if (res != NULL && PQntuples(res) == 1)
 		tc_err_set(err, TC_EDB,

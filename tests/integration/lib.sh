@@ -50,3 +50,34 @@ wait_for() {
 	done
 	fail "timed out after ${secs}s waiting for: $*"
 }
+
+# write_config [extra yaml lines...]: a tocsin.yaml for this scenario in
+# $T/tocsin.yaml (PG* environment for the database, the sink for SMTP),
+# exported as TOCSIN_CONFIG.
+write_config() {
+	mkdir -p "$T/spool" "$T/gnupg"
+	chmod 700 "$T/gnupg"
+	cat >"$T/tocsin.yaml" <<YAML
+smtp: {from: cert@csirt.example, from_name: "CSIRT Early Warning", host: 127.0.0.1, port: ${SMTP_PORT:-25}, starttls: off, timeout: 10s}
+gpg: {signing_key: ${CSIRT_FPR:-0123456789ABCDEF0123456789ABCDEF01234567}, homedir: $T/gnupg}
+paths: {spool_dir: $T/spool, templates_dir: $SRC/templates}
+service: {reference_prefix: TEST-EWS, control_socket: $T/control.sock, analysts_group: root, suppression_window: 1d}
+YAML
+	for line in "$@"; do
+		echo "$line" >>"$T/tocsin.yaml"
+	done
+	export TOCSIN_CONFIG=$T/tocsin.yaml
+}
+
+# gen_key NAME EMAIL: an ed25519/cv25519 key without passphrase in
+# $GNUPGHOME; prints its fingerprint.
+gen_key() {
+	gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+	    --quick-gen-key "$1 <$2>" ed25519 sign,cert 1y 2>/dev/null
+	local fpr
+	fpr=$(gpg --batch --with-colons --list-keys "<$2>" |
+	    awk -F: '/^fpr:/ {print $10; exit}')
+	gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+	    --quick-add-key "$fpr" cv25519 encr 1y 2>/dev/null
+	echo "$fpr"
+}

@@ -40,7 +40,7 @@ for t in "$SRC"/tests/integration/test_*.sh; do
 	if [ $rc -eq 0 ]; then
 		pass=$((pass + 1))
 		echo "ok   $name (${secs}s)"
-		rm -rf "$T" 2>/dev/null || true
+		[ -n "${KEEP:-}" ] || rm -rf "$T" 2>/dev/null || true
 	else
 		fail=$((fail + 1))
 		failed+=("$name")
