@@ -89,6 +89,21 @@ out:
 	return rc;
 }
 
+/* Print `s` padded to `width` terminal columns (UTF-8 aware: one column
+ * per code point, which is right for the Latin scripts of the registry). */
+static void
+print_padded(const char *s, int width)
+{
+	int cols = 0;
+
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if ((*c & 0xc0) != 0x80)
+			cols++;
+	fputs(s, stdout);
+	for (; cols < width; cols++)
+		putchar(' ');
+}
+
 static void
 print_json_row(PGresult *res, int row)
 {
@@ -144,8 +159,9 @@ cmd_entity_list(struct ctx *ctx, int argc, char **argv)
 			print_json_row(res, r);
 			continue;
 		}
-		printf("%-12s  %-32s  %-12s  %-24s  %-4s  %8s  %6s\n",
-		    PQgetvalue(res, r, 0), tc_esc(PQgetvalue(res, r, 1)),
+		printf("%-12s  ", PQgetvalue(res, r, 0));
+		print_padded(tc_esc(PQgetvalue(res, r, 1)), 32);
+		printf("  %-12s  %-24s  %-4s  %8s  %6s\n",
 		    PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
 		    PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
 		    PQgetvalue(res, r, 6));
