@@ -63,6 +63,8 @@ enum tc_ind_type {
  * IPv6, "AS64500", refanged URL, lower-case email). */
 struct tc_indicator {
 	enum tc_ind_type type;
+	uint8_t          family; /* 4 or 6 when addr holds an address (IP
+				  * indicators, URLs whose host is an IP) */
 	uint8_t          addr[16];
 	uint32_t         asn;
 	char            *domain; /* owned; NULL for IP and ASN */
