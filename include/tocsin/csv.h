@@ -36,6 +36,8 @@ void tc_csv_free(struct tc_csv *c);
  * skipped and the next call goes on; after -errno (read error) stop. */
 int tc_csv_next(struct tc_csv *c, const struct tc_csv_field **fields,
     size_t *n, struct tc_err *err);
+/* Raw mode: every line is one field, quotes mean nothing (IOC lists). */
+void tc_csv_set_raw(struct tc_csv *c, int raw);
 /* Line on which the last record returned (or refused) started, 1-based. */
 size_t tc_csv_line(const struct tc_csv *c);
 /* Bytes consumed so far (progress). */

@@ -66,6 +66,9 @@ struct tc_indicator {
 	uint8_t          family; /* 4 or 6 when addr holds an address (IP
 				  * indicators, URLs whose host is an IP) */
 	uint8_t          addr[16];
+	uint8_t          plen;   /* IP prefix length: 32/128 for an address;
+				  * shorter for a listed network (blocklists),
+				  * matched by its network address */
 	uint32_t         asn;
 	char            *domain; /* owned; NULL for IP and ASN */
 	char            *text;   /* owned; never NULL */

@@ -25,6 +25,7 @@ struct tc_csv {
 	size_t              rec_line; /* line of the last record */
 	int                 eof;
 	int                 bom_checked;
+	int                 raw; /* lines: no quotes, no splitting */
 	struct tc_csv_field fields[TC_CSV_FIELDS_MAX];
 };
 
@@ -71,6 +72,12 @@ tc_csv_free(struct tc_csv *c)
 		return;
 	free(c->buf);
 	free(c);
+}
+
+void
+tc_csv_set_raw(struct tc_csv *c, int raw)
+{
+	c->raw = raw;
 }
 
 size_t
@@ -128,7 +135,7 @@ find_end(const struct tc_csv *c, size_t *rec_end, size_t *lines)
 
 	*lines = 0;
 	for (; p < e; p++) {
-		if (*p == '"') {
+		if (*p == '"' && !c->raw) {
 			in_q = !in_q;
 		} else if (*p == '\n') {
 			(*lines)++;
@@ -159,6 +166,12 @@ split(struct tc_csv *c, size_t rec_end, const char **why)
 		e--;
 	if (e > p && e[-1] == '\r')
 		e--;
+	if (c->raw) {
+		c->fields[0].s = p;
+		c->fields[0].len = (size_t)(e - p);
+		*e = '\0';
+		return 1;
+	}
 	for (;;) {
 		char *start = p, *w = p;
 
@@ -179,6 +192,16 @@ split(struct tc_csv *c, size_t rec_end, const char **why)
 					}
 					p++;
 					break;
+				}
+				/* Tolerance: some producers escape a quote
+				 * with a backslash (\"), which RFC 4180 does
+				 * not know.  Read it as a quote unless it
+				 * ends the field ("C:\dir\" stays as is). */
+				if (*p == '\\' && p + 2 < e && p[1] == '"' &&
+				    p[2] != ',') {
+					*w++ = '"';
+					p += 2;
+					continue;
 				}
 				*w++ = *p++;
 			}

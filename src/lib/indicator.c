@@ -231,12 +231,10 @@ parse_ip(const char *s, struct tc_indicator *out, struct tc_err *err)
 	unsigned plen;
 	char     txt[INET6_ADDRSTRLEN + 4];
 
-	if (strchr(s, '/') != NULL)
-		return tc_err_set(err, TC_EINPUT,
-		    "\"%s\": a prefix, not an address", tc_esc(s));
 	if (tc_ip_parse_prefix(s, &fam, out->addr, &plen, err) < 0)
 		return TC_EINPUT;
 	out->family = (uint8_t)fam;
+	out->plen = (uint8_t)plen;
 	out->type = fam == 4 ? TC_IND_IPV4 : TC_IND_IPV6;
 	tc_ip_format(fam, out->addr, plen, txt, sizeof(txt));
 	out->text = tc_xstrdup(txt);

@@ -1,0 +1,281 @@
+/* feed: format detection and dispatch.  See include/tocsin/feed.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tocsin/csv.h"
+#include "tocsin/esc.h"
+#include "tocsin/feed.h"
+#include "tocsin/mem.h"
+#include "tocsin/str.h"
+
+static const char *const format_names[] = {
+	[TC_FEED_AUTO] = "auto",
+	[TC_FEED_SHADOWSERVER] = "shadowserver",
+	[TC_FEED_MISP] = "misp",
+	[TC_FEED_STIX] = "stix",
+	[TC_FEED_CSAF] = "csaf",
+	[TC_FEED_KEV] = "kev",
+	[TC_FEED_IOC] = "ioc",
+	[TC_FEED_CREDS] = "creds",
+};
+
+const char *
+tc_feed_format_name(enum tc_feed_format f)
+{
+	return f <= TC_FEED_CREDS ? format_names[f] : "auto";
+}
+
+int
+tc_feed_format_parse(const char *s, enum tc_feed_format *out)
+{
+	for (int i = 0; i <= TC_FEED_CREDS; i++)
+		if (strcmp(s, format_names[i]) == 0) {
+			*out = (enum tc_feed_format)i;
+			return 0;
+		}
+	return TC_EINPUT;
+}
+
+void
+tc_feed_opts_init(struct tc_feed_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->default_tlp = TC_TLP_AMBER;
+	o->category = -1;
+}
+
+static bool
+head_has(const char *head, size_t len, const char *needle)
+{
+	return memmem(head, len, needle, strlen(needle)) != NULL;
+}
+
+enum tc_feed_format
+tc_feed_detect(const char *name, const char *head, size_t len)
+{
+	const char *base = strrchr(name, '/');
+	size_t      i = 0;
+
+	base = base ? base + 1 : name;
+	while (i < len && (head[i] == ' ' || head[i] == '\n' ||
+			      head[i] == '\r' || head[i] == '\t'))
+		i++;
+	if (len - i >= 3 && memcmp(head + i, "\xef\xbb\xbf", 3) == 0)
+		i += 3;
+	if (i < len && (head[i] == '{' || head[i] == '[')) {
+		if (head_has(head, len, "\"catalogVersion\"") ||
+		    head_has(head, len, "\"cveID\""))
+			return TC_FEED_KEV;
+		if (head_has(head, len, "\"csaf_version\""))
+			return TC_FEED_CSAF;
+		if (head_has(head, len, "\"type\": \"bundle\"") ||
+		    head_has(head, len, "\"type\":\"bundle\"") ||
+		    head_has(head, len, "\"spec_version\""))
+			return TC_FEED_STIX;
+		if (head_has(head, len, "\"Event\"") ||
+		    head_has(head, len, "\"Attribute\"") ||
+		    head_has(head, len, "\"threat_level_id\""))
+			return TC_FEED_MISP;
+		return TC_FEED_MISP;
+	}
+	if (head_has(head, len, "cveID,vendorProject"))
+		return TC_FEED_KEV;
+	if (head_has(head, len, "\"timestamp\"") ||
+	    tc_str_has_prefix(head + i, "timestamp,"))
+		return TC_FEED_SHADOWSERVER;
+	if (strstr(base, "cred") || strstr(base, "leak") ||
+	    strstr(base, "combo"))
+		return TC_FEED_CREDS;
+	return TC_FEED_IOC;
+}
+
+int64_t
+tc_feed__time(const char *s)
+{
+	struct tm   tm;
+	const char *rest;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((rest = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) == NULL &&
+	    (rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		if ((rest = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+			return 0;
+	}
+	/* Fractions and a Z or +00:00 zone are accepted; other offsets are
+	 * rare in feeds and read as UTC. */
+	return (int64_t)timegm(&tm);
+}
+
+int
+tc_feed__skip(struct tc_feed_ctx *fc, const struct tc_err *why)
+{
+	fc->st->skipped++;
+	return fc->skip ? fc->skip(why, fc->arg) : 0;
+}
+
+int
+tc_feed__emit(struct tc_feed_ctx *fc, struct tc_event *ev)
+{
+	if (!ev->tlp_set)
+		ev->tlp = fc->opts->default_tlp;
+	if (fc->opts->category >= 0)
+		ev->category = (enum tc_category)fc->opts->category;
+	fc->st->events++;
+	return fc->cb(ev, fc->arg);
+}
+
+static int
+parse_csv_family(struct tc_csv *csv, enum tc_feed_format fmt,
+    struct tc_feed_ctx *fc, struct tc_err *err)
+{
+	switch (fmt) {
+	case TC_FEED_SHADOWSERVER:
+		return tc_feed__shadowserver(csv, fc, err);
+	case TC_FEED_KEV:
+		return tc_feed__kev_csv(csv, fc, err);
+	case TC_FEED_CREDS:
+		tc_csv_set_raw(csv, 1);
+		return tc_feed__creds(csv, fc, err);
+	default:
+		tc_csv_set_raw(csv, 1);
+		return tc_feed__ioc(csv, fc, err);
+	}
+}
+
+static int
+parse_json_family(const char *data, size_t len, enum tc_feed_format fmt,
+    struct tc_feed_ctx *fc, struct tc_err *err)
+{
+	switch (fmt) {
+	case TC_FEED_KEV:
+		return tc_feed__kev_json(data, len, fc, err);
+	case TC_FEED_STIX:
+		return tc_feed__stix(data, len, fc, err);
+	case TC_FEED_CSAF:
+		return tc_feed__csaf(data, len, fc, err);
+	default:
+		return tc_feed__misp(data, len, fc, err);
+	}
+}
+
+static bool
+is_json(const char *head, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && (head[i] == ' ' || head[i] == '\n' ||
+			      head[i] == '\r' || head[i] == '\t'))
+		i++;
+	return i < len && (head[i] == '{' || head[i] == '[');
+}
+
+static int
+finish(int rc, struct tc_feed_stats *st)
+{
+	return rc < 0 ? rc : (int)(st->skipped > 0x7fffffff ? 0x7fffffff
+							     : st->skipped);
+}
+
+int
+tc_feed_parse_mem(const char *name, const char *data, size_t len,
+    enum tc_feed_format fmt, const struct tc_feed_opts *opts, tc_event_cb cb,
+    tc_event_skip_cb skip, void *arg, struct tc_feed_stats *st,
+    struct tc_err *err)
+{
+	struct tc_feed_stats local;
+	struct tc_feed_ctx   fc = { name, opts, cb, skip, arg, st ? st : &local };
+	int                  rc;
+
+	memset(fc.st, 0, sizeof(*fc.st));
+	if (fmt == TC_FEED_AUTO)
+		fmt = tc_feed_detect(name, data, len < 4096 ? len : 4096);
+	if (is_json(data, len < 64 ? len : 64) &&
+	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP ||
+		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF)) {
+		if (len > TC_FEED_JSON_MAX)
+			return tc_err_set(err, TC_ELIMIT,
+			    "%s: JSON feed larger than %u bytes", name,
+			    TC_FEED_JSON_MAX);
+		rc = parse_json_family(data, len, fmt, &fc, err);
+	} else if (fmt == TC_FEED_MISP || fmt == TC_FEED_STIX ||
+	    fmt == TC_FEED_CSAF) {
+		return tc_err_set(err, TC_EINPUT, "%s: not a JSON document",
+		    name);
+	} else {
+		struct tc_csv *csv = tc_csv_new_mem(data, len, name);
+
+		rc = parse_csv_family(csv, fmt, &fc, err);
+		tc_csv_free(csv);
+	}
+	return finish(rc, fc.st);
+}
+
+int
+tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
+    const struct tc_feed_opts *opts, tc_event_cb cb, tc_event_skip_cb skip,
+    void *arg, struct tc_feed_stats *st, struct tc_err *err)
+{
+	struct tc_feed_stats local;
+	struct tc_feed_ctx   fc = { path, opts, cb, skip, arg, st ? st : &local };
+	char                 head[4096];
+	ssize_t              n;
+	struct stat          sb;
+	int                  fd, rc;
+
+	memset(fc.st, 0, sizeof(*fc.st));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return tc_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return tc_err_set(err, TC_EINPUT, "%s: not a regular file", path);
+	}
+	n = pread(fd, head, sizeof(head), 0);
+	if (n < 0) {
+		rc = tc_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (fmt == TC_FEED_AUTO)
+		fmt = tc_feed_detect(path, head, (size_t)n);
+	if (is_json(head, (size_t)n) &&
+	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP ||
+		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF)) {
+		struct tc_buf data = TC_BUF_INIT;
+		char          chunk[65536];
+		ssize_t       r;
+
+		if ((uint64_t)sb.st_size > TC_FEED_JSON_MAX) {
+			close(fd);
+			return tc_err_set(err, TC_ELIMIT,
+			    "%s: JSON feed larger than %u bytes", path,
+			    TC_FEED_JSON_MAX);
+		}
+		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+			tc_buf_append(&data, chunk, (size_t)r);
+		close(fd);
+		rc = parse_json_family(tc_buf_cstr(&data), data.len, fmt, &fc,
+		    err);
+		tc_buf_deinit(&data);
+	} else if (fmt == TC_FEED_MISP || fmt == TC_FEED_STIX ||
+	    fmt == TC_FEED_CSAF) {
+		close(fd);
+		return tc_err_set(err, TC_EINPUT, "%s: not a JSON document",
+		    path);
+	} else {
+		struct tc_csv *csv = tc_csv_new_fd(fd, path);
+
+		rc = parse_csv_family(csv, fmt, &fc, err);
+		tc_csv_free(csv);
+		close(fd);
+	}
+	return finish(rc, fc.st);
+}
