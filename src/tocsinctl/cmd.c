@@ -36,6 +36,17 @@ const struct cmd cmds[] = {
 	    "Imports OpenPGP public keys into gpg.homedir (or GNUPGHOME with "
 	    "--homedir DIR)\nand prints each key's fingerprint, user IDs and "
 	    "expiry.  Secret keys are refused." },
+	{ "match", NULL, "[--format FORMAT] FILE...",
+	    "dry run: which entities a feed file concerns, one JSON line per "
+	    "hit",
+	    PRIV_READ, cmd_match,
+	    "Loads the registry, parses each FILE (FORMAT: auto, shadowserver, "
+	    "misp, stix,\ncsaf, kev, ioc, creds) and prints one JSON object "
+	    "per (event, entity) hit:\nentity, name, asset, asset_type, "
+	    "indicator, category, format, tlp, line, file.\nChanges nothing.  "
+	    "Malformed records are reported on stderr with file and\nline and "
+	    "skipped; the exit status is then 1, as when a file cannot be "
+	    "read." },
 	{ "config", "check", "", "check the configuration file", PRIV_READ,
 	    cmd_config_check, NULL },
 	{ NULL, NULL, NULL, NULL, PRIV_READ, NULL, NULL },
