@@ -116,8 +116,10 @@ tc_feed_stix_pattern(const char *pattern, struct tc_event *ev,
 			q++;
 			while (*q == ' ')
 				q++;
-			if (*q != '\'')
+			if (*q != '\'') {
+				p = q; /* not a string: nothing to take */
 				goto next;
+			}
 			tc_buf_reset(&val);
 			for (q++; *q && *q != '\''; q++) {
 				if (*q == '\\' && q[1])

@@ -316,10 +316,14 @@ parse_url(const char *s, struct tc_indicator *out, struct tc_err *err)
 			*c == '.'))
 			return tc_err_set(err, TC_EINPUT,
 			    "\"%s\": bad URL scheme", tc_esc(s));
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+			return tc_err_set(err, TC_EINPUT,
+			    "URL with a blank or control character");
 	host = sep + 3;
 	end = host + strcspn(host, "/?#");
-	/* userinfo@ is not part of the host. */
-	at = memchr(host, '@', (size_t)(end - host));
+	/* userinfo@ is not part of the host; the last '@' ends it. */
+	at = memrchr(host, '@', (size_t)(end - host));
 	if (at != NULL)
 		host = at + 1;
 	if (*host == '[') {
@@ -332,6 +336,20 @@ parse_url(const char *s, struct tc_indicator *out, struct tc_err *err)
 		hend = memchr(host, ':', (size_t)(end - host));
 		if (hend == NULL)
 			hend = end;
+	}
+	/* What follows the host up to the path is ":port" or nothing. */
+	{
+		const char *pp = *hend == ']' ? hend + 1 : hend;
+
+		if (pp < end) {
+			uint64_t port;
+
+			if (*pp != ':' ||
+			    tc_parse_uint_n(pp + 1, (size_t)(end - pp - 1), 0,
+				65535, &port) < 0)
+				return tc_err_set(err, TC_EINPUT,
+				    "\"%s\": bad port in URL", tc_esc(s));
+		}
 	}
 	hl = (size_t)(hend - host);
 	if (hl == 0 || hl >= sizeof(hostbuf))
@@ -370,6 +388,13 @@ parse_url(const char *s, struct tc_indicator *out, struct tc_err *err)
 	return 0;
 }
 
+static bool
+is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	    c == '\f';
+}
+
 int
 tc_indicator_parse(int hint, const char *s, size_t len,
     struct tc_indicator *out, struct tc_err *err)
@@ -384,19 +409,27 @@ tc_indicator_parse(int hint, const char *s, size_t len,
 		    "indicator longer than %d bytes", TC_INDICATOR_MAX);
 	if (memchr(s, '\0', len) != NULL)
 		return tc_err_set(err, TC_EINPUT, "NUL byte in indicator");
+	/* Blanks and wrappers (<...>, "...", '...') around the indicator go
+	 * first, as often as they nest: "hxxp" is only a defanged scheme at
+	 * the very start, so the start must be final before refanging. */
+	for (;;) {
+		size_t before = len;
+
+		while (len > 0 && is_blank((unsigned char)*s))
+			s++, len--;
+		while (len > 0 && is_blank((unsigned char)s[len - 1]))
+			len--;
+		if (len >= 2 && ((s[0] == '<' && s[len - 1] == '>') ||
+				    (s[0] == '"' && s[len - 1] == '"') ||
+				    (s[0] == '\'' && s[len - 1] == '\''))) {
+			s++;
+			len -= 2;
+		}
+		if (len == before)
+			break;
+	}
 	tc_indicator_refang(s, len, &b);
 	v = tc_str_trim(b.data);
-	/* Common wrappers: <...>, "...", '...'. */
-	{
-		size_t n = strlen(v);
-
-		if (n >= 2 && ((v[0] == '<' && v[n - 1] == '>') ||
-				  (v[0] == '"' && v[n - 1] == '"') ||
-				  (v[0] == '\'' && v[n - 1] == '\''))) {
-			v[n - 1] = '\0';
-			v++;
-		}
-	}
 	if (*v == '\0') {
 		tc_buf_deinit(&b);
 		return tc_err_set(err, TC_EINPUT, "empty indicator");
