@@ -10,7 +10,7 @@ PKGS=(
 	libuv1-dev libpq-dev libyaml-dev libgpgme-dev libesmtp-dev
 	libjansson-dev libcurl4-openssl-dev libidn2-dev libcmocka-dev
 	postgresql-15 postgresql-client-15 postfix gnupg gpg-agent
-	valgrind jq curl python3 python3-yaml ca-certificates openssl
+	valgrind jq curl bc python3 python3-yaml ca-certificates openssl
 	man-db groff-base systemd
 )
 
