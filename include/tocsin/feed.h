@@ -59,7 +59,9 @@ enum tc_feed_format tc_feed_detect(const char *name, const char *head,
     size_t len);
 void tc_feed_opts_init(struct tc_feed_opts *o);
 
-/* Returns the number of skipped records (>= 0), or a negative TC_E* when
+/* `path` may also be a MISP feed directory (manifest.json plus one
+ * <uuid>.json per event).
+ * Returns the number of skipped records (>= 0), or a negative TC_E* when
  * the file as a whole could not be read or parsed (err says why, with the
  * file name).  A callback's negative return stops the parse with it. */
 int tc_feed_parse_file(const char *path, enum tc_feed_format fmt,

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "tocsin/csv.h"
 #include "tocsin/esc.h"
 #include "tocsin/feed.h"
@@ -218,6 +220,76 @@ tc_feed_parse_mem(const char *name, const char *data, size_t len,
 	return finish(rc, fc.st);
 }
 
+/* A MISP feed directory: manifest.json lists the events, each in
+ * <uuid>.json beside it.  Each event file is parsed as a MISP event; a
+ * missing or broken one is reported and skipped, the others go on. */
+static int
+parse_misp_dir(const char *dir, struct tc_feed_ctx *fc, struct tc_err *err)
+{
+	struct tc_buf path = TC_BUF_INIT, data = TC_BUF_INIT;
+	json_t       *manifest, *v;
+	json_error_t  je;
+	const char   *uuid;
+	int           rc = 0;
+
+	tc_buf_printf(&path, "%s/manifest.json", dir);
+	manifest = json_load_file(path.data, 0, &je);
+	if (manifest == NULL || !json_is_object(manifest)) {
+		rc = tc_err_set(err, TC_EINPUT, "%s: %s", path.data,
+		    manifest ? "not an object of events" : je.text);
+		json_decref(manifest);
+		tc_buf_deinit(&path);
+		return rc;
+	}
+	json_object_foreach(manifest, uuid, v)
+	{
+		struct tc_err e2;
+		int           fd;
+		ssize_t       n;
+		char          chunk[65536];
+		bool          ok = true;
+
+		/* A manifest names files: nothing but a UUID may reach a
+		 * path. */
+		for (const char *c = uuid; *c; c++)
+			if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
+				(*c >= 'A' && *c <= 'F') || *c == '-'))
+				ok = false;
+		tc_buf_reset(&path);
+		tc_buf_printf(&path, "%s/%s.json", dir, uuid);
+		if (!ok || strlen(uuid) > 64) {
+			tc_err_set(&e2, TC_EINPUT,
+			    "%s/manifest.json: \"%s\" is not an event UUID", dir,
+			    tc_esc(uuid));
+			if ((rc = tc_feed__skip(fc, &e2)) < 0)
+				break;
+			continue;
+		}
+		fd = open(path.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			tc_err_set(&e2, -errno, "%s: %s", path.data,
+			    strerror(errno));
+			if ((rc = tc_feed__skip(fc, &e2)) < 0)
+				break;
+			continue;
+		}
+		tc_buf_reset(&data);
+		while ((n = read(fd, chunk, sizeof(chunk))) > 0 &&
+		    data.len <= TC_FEED_JSON_MAX)
+			tc_buf_append(&data, chunk, (size_t)n);
+		close(fd);
+		fc->name = path.data;
+		if (tc_feed__misp(tc_buf_cstr(&data), data.len, fc, &e2) < 0 &&
+		    (rc = tc_feed__skip(fc, &e2)) < 0)
+			break;
+	}
+	fc->name = dir;
+	json_decref(manifest);
+	tc_buf_deinit(&path);
+	tc_buf_deinit(&data);
+	return rc < 0 ? rc : 0;
+}
+
 int
 tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
     const struct tc_feed_opts *opts, tc_event_cb cb, tc_event_skip_cb skip,
@@ -231,6 +303,12 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 	int                  fd, rc;
 
 	memset(fc.st, 0, sizeof(*fc.st));
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (fmt != TC_FEED_AUTO && fmt != TC_FEED_MISP)
+			return tc_err_set(err, TC_EINPUT,
+			    "%s: a directory is read only as a MISP feed", path);
+		return finish(parse_misp_dir(path, &fc, err), fc.st);
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return tc_err_set(err, -errno, "%s: %s", path, strerror(errno));

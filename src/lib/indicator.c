@@ -486,6 +486,14 @@ tc_indicator_parse(int hint, const char *s, size_t len,
 		rc = parse_domain(v, out, err);
 		break;
 	}
+	/* The normalised text must be final: refanging it again must not
+	 * change it ("[(.)]" becomes "[.]", which is defanged again). */
+	if (rc == 0) {
+		tc_indicator_refang(out->text, strlen(out->text), &b);
+		if (strcmp(b.data, out->text) != 0)
+			rc = tc_err_set(err, TC_EINPUT,
+			    "\"%s\": nested defanging", tc_esc(out->text));
+	}
 	tc_buf_deinit(&b);
 	if (rc < 0)
 		tc_indicator_deinit(out);

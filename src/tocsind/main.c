@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tocsin/config.h"
+#include "tocsin/db.h"
 #include "tocsin/log.h"
 
 #define DEFAULT_CONFIG "/etc/tocsin/tocsin.yaml"
@@ -80,11 +81,25 @@ main(int argc, char **argv)
 		tc_config_unref(cfg);
 		return 0;
 	}
-	tc_config_unref(cfg);
 	if (geteuid() == 0) {
+		tc_config_unref(cfg);
 		fprintf(stderr, "tocsind: refusing to run as root: start it as "
 				"the service user (see tocsind.service)\n");
 		return 1;
+	}
+	/* Never run against a schema this build does not know. */
+	{
+		struct tc_db *db;
+		int           rc = tc_db_connect(cfg->db.conninfo, "tocsind", &db,
+                    &err);
+
+		tc_config_unref(cfg);
+		if (rc < 0 || tc_db_check_schema(db, &err) < 0) {
+			fprintf(stderr, "tocsind: %s\n", err.msg);
+			tc_db_close(rc < 0 ? NULL : db);
+			return 1;
+		}
+		tc_db_close(db);
 	}
 	fprintf(stderr, "tocsind: the delivery loop is not built yet; only "
 			"-n (configuration check) works in this version\n");

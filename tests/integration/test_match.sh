@@ -8,7 +8,7 @@ $TOCSINCTL entity import "$SRC/tests/data/registry.yaml" >/dev/null
 D=$SRC/tests/data/feeds/match
 before=$(sql 'SELECT count(*) FROM audit_log')
 cd "$D"
-for f in 2026-11-23-scan_rdp-be-001.csv iocs.txt leak-creds.txt kev.json csaf-git.json; do
+for f in 2026-11-23-scan_rdp-be-001.csv iocs.txt leak-creds.txt kev.json csaf-git.json misp-feed; do
 	echo "== $f"
 	rc=0
 	$TOCSINCTL match "$f" >"$T/$f.out" 2>"$T/$f.err" || rc=$?
@@ -69,3 +69,6 @@ if [ -d "$SHARED/reference/samples" ]; then
 else
 	echo "  skipped: $SHARED/reference/samples is not here"
 fi
+
+echo "== a MISP feed directory names only its own files"
+expect_grep 'is not an event UUID' "$T/misp-feed.err"

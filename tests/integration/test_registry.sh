@@ -174,3 +174,15 @@ expect_rc 2 $C entity import
 expect_rc 2 $C entity list extra
 expect_rc 0 $C config check
 expect_rc 1 $C -c "$T/nope.yaml" config check
+
+echo "== tocsind refuses an unknown schema version too (as a non-root user)"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 755 "$T" && chmod 644 "$T/tocsin.yaml"
+	sql "INSERT INTO schema_migrations (version, name) VALUES (999, 'future')"
+	rc=0
+	runuser -u nobody -- env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" PGUSER="$PGUSER" \
+	    "$TOCSIND" -c "$T/tocsin.yaml" >"$T/d.out" 2>"$T/d.err" || rc=$?
+	expect_eq "tocsind exit" "$rc" 1
+	expect_grep 'version 999, newer than this program knows' "$T/d.err"
+	sql "DELETE FROM schema_migrations WHERE version = 999"
+fi
