@@ -44,6 +44,8 @@ tc_buf_reserve(struct tc_buf *b, size_t extra)
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = tc_xrealloc(b->data, cap);
+	if (b->cap == 0)
+		b->data[0] = '\0'; /* a new buffer is "" at once */
 	b->cap = cap;
 }
 

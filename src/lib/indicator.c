@@ -245,17 +245,22 @@ static bool
 looks_like_ip(const char *s)
 {
 	size_t dots = 0, colons = 0;
+	bool   digits_only = true;
 
 	for (; *s; s++) {
 		if (*s == '.')
 			dots++;
 		else if (*s == ':')
 			colons++;
-		else if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-			     (*s >= 'A' && *s <= 'F')))
+		else if (*s >= '0' && *s <= '9')
+			continue;
+		else if ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F'))
+			digits_only = false;
+		else
 			return false;
 	}
-	return colons >= 2 || dots == 3;
+	/* IPv6 has colons; IPv4 is four dotted decimal numbers. */
+	return colons >= 2 || (dots == 3 && digits_only);
 }
 
 static int
@@ -356,7 +361,13 @@ parse_url(const char *s, struct tc_indicator *out, struct tc_err *err)
 		return tc_err_set(err, TC_EINPUT, "\"%s\": no host in URL",
 		    tc_esc(s));
 	memcpy(hostbuf, host, hl);
+	/* "host." is "host": decide IP or name on the final form. */
+	while (hl > 0 && hostbuf[hl - 1] == '.')
+		hl--;
 	hostbuf[hl] = '\0';
+	if (hl == 0)
+		return tc_err_set(err, TC_EINPUT, "\"%s\": no host in URL",
+		    tc_esc(s));
 	if (looks_like_ip(hostbuf)) {
 		struct tc_indicator ip = { 0 };
 
