@@ -162,7 +162,7 @@ install: $(PROGS)
 	for m in $(MANPAGES); do \
 	    s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
-	cp -R templates $(DESTDIR)$(DATADIR)/
+	if [ -d templates ]; then cp -R templates $(DESTDIR)$(DATADIR)/; fi
 	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
 	install -m 644 etc/tocsin.yaml.sample $(DESTDIR)$(SYSCONFDIR)/tocsin/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

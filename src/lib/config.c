@@ -21,6 +21,7 @@
 #include "tocsin/esc.h"
 #include "tocsin/mem.h"
 #include "tocsin/str.h"
+#include "tocsin/yamldoc.h"
 
 #define CFG_FILE_MAX (1024 * 1024)
 #define CFG_STR_MAX 4096
@@ -662,7 +663,6 @@ tc_config_parse(const char *name, const char *data, size_t len,
 {
 	struct refcounted *rc = tc_xcalloc(1, sizeof(*rc));
 	struct parse       p = { 0 };
-	yaml_parser_t      parser;
 	yaml_node_t       *root;
 
 	p.name = name;
@@ -673,22 +673,10 @@ tc_config_parse(const char *name, const char *data, size_t len,
 		perr(&p, NULL, NULL, "larger than %d bytes", CFG_FILE_MAX);
 		goto fail;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data,
-	    len);
-	if (!yaml_parser_load(&parser, &p.doc)) {
+	if (tc_yaml_load(name, data, len, &p.doc, errors) < 0) {
 		p.n_errors++;
-		if (errors)
-			tc_buf_printf(errors, "%s:%zu:%zu: YAML: %s%s%s\n",
-			    name, parser.problem_mark.line + 1,
-			    parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "syntax error",
-			    parser.context ? " " : "",
-			    parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
 		goto fail;
 	}
-	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&p.doc);
 	if (root == NULL) {
 		perr(&p, NULL, NULL, "empty configuration");

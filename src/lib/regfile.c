@@ -13,6 +13,7 @@
 #include "tocsin/mem.h"
 #include "tocsin/regfile.h"
 #include "tocsin/str.h"
+#include "tocsin/yamldoc.h"
 #include "tocsin/tlp.h"
 
 #define ERRORS_MAX 200
@@ -846,7 +847,6 @@ tc_regfile_parse(const char *name, const char *data, size_t len,
 {
 	struct parse       p;
 	struct tc_regfile *rf = tc_xcalloc(1, sizeof(*rf));
-	yaml_parser_t      parser;
 	yaml_node_t       *root;
 
 	memset(&p, 0, sizeof(p));
@@ -857,22 +857,10 @@ tc_regfile_parse(const char *name, const char *data, size_t len,
 		perr(&p, NULL, NULL, "larger than %d bytes", TC_REGFILE_MAX);
 		goto out;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data,
-	    len);
-	if (!yaml_parser_load(&parser, &p.doc)) {
+	if (tc_yaml_load(name, data, len, &p.doc, errors) < 0) {
 		p.n_errors++;
-		if (errors)
-			tc_buf_printf(errors, "%s:%zu:%zu: YAML: %s%s%s\n",
-			    name, parser.problem_mark.line + 1,
-			    parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "syntax error",
-			    parser.context ? " " : "",
-			    parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
 		goto out;
 	}
-	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&p.doc);
 	if (root == NULL)
 		perr(&p, NULL, NULL, "empty file");

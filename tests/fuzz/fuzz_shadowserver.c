@@ -1,33 +1,3 @@
-/* Fuzz target: the shadowserver feed parser, through the same entry point as files
- * (tc_feed_parse_mem).  Malformed input must give errors, never crashes,
- * leaks or undefined behaviour. */
-#include <stddef.h>
-#include <stdint.h>
-
-#include "tocsin/feed.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int
-on_event(const struct tc_event *ev, void *arg)
-{
-	size_t *n = arg;
-
-	*n += ev->n_ind + ev->n_cve + ev->n_prod;
-	return 0;
-}
-
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	struct tc_feed_opts  opts;
-	struct tc_feed_stats st;
-	struct tc_err        err;
-	size_t               n = 0;
-
-	tc_feed_opts_init(&opts);
-	(void)tc_feed_parse_mem("2026-11-23-scan_rdp-be.csv",
-	    (const char *)data, size, TC_FEED_SHADOWSERVER, &opts, on_event, NULL, &n, &st,
-	    &err);
-	return 0;
-}
+/* Fuzz target: the shadowserver feed parser (body in fuzz_feed.h). */
+#define FUZZ_FEED_FORMAT TC_FEED_SHADOWSERVER
+#include "fuzz_feed.h"
