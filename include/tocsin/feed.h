@@ -27,6 +27,7 @@ enum tc_feed_format {
 	TC_FEED_KEV,
 	TC_FEED_IOC,
 	TC_FEED_CREDS,
+	TC_FEED_CVE, /* CVE JSON 5 records */
 };
 
 struct tc_feed_opts {
@@ -92,6 +93,12 @@ int tc_feed__stix(const char *data, size_t len, struct tc_feed_ctx *fc,
     struct tc_err *err);
 int tc_feed__csaf(const char *data, size_t len, struct tc_feed_ctx *fc,
     struct tc_err *err);
+int tc_feed__cve(const char *data, size_t len, struct tc_feed_ctx *fc,
+    struct tc_err *err);
+/* "<=4.1.5", ">= 2.44.0-rc0, < 2.44.4", "vers:x/>=1|<2" into the bounds
+ * of `p`: 0, or -1 when nothing was understood. */
+struct tc_product;
+int tc_feed__range(const char *s, struct tc_product *p);
 /* Report a skipped record; returns what `skip` returned (or 0). */
 int tc_feed__skip(struct tc_feed_ctx *fc, const struct tc_err *why);
 /* Hand an event over (fills defaults: TLP, category override). */

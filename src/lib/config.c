@@ -130,7 +130,7 @@ enum feed_key { FK_NAME, FK_FORMAT, FK_URL, FK_SCHEDULE, FK_TLP, FK_CATEGORY,
 static const char *const feed_keys[FK_COUNT] = { "name", "format", "url",
 	"schedule", "default_tlp", "category", "max_bytes" };
 static const char *const feed_formats[] = { "auto", "shadowserver", "misp",
-	"stix", "csaf", "kev", "ioc", "creds", NULL };
+	"stix", "csaf", "kev", "ioc", "creds", "cve", NULL };
 static const char *const categories[] = { "vulnerable_service",
 	"exposed_service", "compromised_host", "compromised_website",
 	"malicious_infra", "leaked_credentials", "vulnerable_product", "other",
@@ -506,7 +506,7 @@ walk_feed(struct parse *p, const yaml_node_t *n, size_t idx)
 			if (!in_list(vs, feed_formats))
 				perr(p, v, key,
 				    "\"%s\" is not one of auto shadowserver "
-				    "misp stix csaf kev ioc creds",
+				    "misp stix csaf kev ioc creds cve",
 				    tc_esc(vs));
 			else
 				f->format = tc_xstrdup(vs);

@@ -24,18 +24,19 @@ static const char *const format_names[] = {
 	[TC_FEED_KEV] = "kev",
 	[TC_FEED_IOC] = "ioc",
 	[TC_FEED_CREDS] = "creds",
+	[TC_FEED_CVE] = "cve",
 };
 
 const char *
 tc_feed_format_name(enum tc_feed_format f)
 {
-	return f <= TC_FEED_CREDS ? format_names[f] : "auto";
+	return f <= TC_FEED_CVE ? format_names[f] : "auto";
 }
 
 int
 tc_feed_format_parse(const char *s, enum tc_feed_format *out)
 {
-	for (int i = 0; i <= TC_FEED_CREDS; i++)
+	for (int i = 0; i <= TC_FEED_CVE; i++)
 		if (strcmp(s, format_names[i]) == 0) {
 			*out = (enum tc_feed_format)i;
 			return 0;
@@ -75,6 +76,9 @@ tc_feed_detect(const char *name, const char *head, size_t len)
 			return TC_FEED_KEV;
 		if (head_has(head, len, "\"csaf_version\""))
 			return TC_FEED_CSAF;
+		if (head_has(head, len, "\"CVE_RECORD\"") ||
+		    head_has(head, len, "\"cveMetadata\""))
+			return TC_FEED_CVE;
 		if (head_has(head, len, "\"type\": \"bundle\"") ||
 		    head_has(head, len, "\"type\":\"bundle\"") ||
 		    head_has(head, len, "\"spec_version\""))
@@ -161,6 +165,8 @@ parse_json_family(const char *data, size_t len, enum tc_feed_format fmt,
 		return tc_feed__stix(data, len, fc, err);
 	case TC_FEED_CSAF:
 		return tc_feed__csaf(data, len, fc, err);
+	case TC_FEED_CVE:
+		return tc_feed__cve(data, len, fc, err);
 	default:
 		return tc_feed__misp(data, len, fc, err);
 	}
@@ -201,14 +207,14 @@ tc_feed_parse_mem(const char *name, const char *data, size_t len,
 		fmt = tc_feed_detect(name, data, len < 4096 ? len : 4096);
 	if (is_json(data, len < 64 ? len : 64) &&
 	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP ||
-		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF)) {
+		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE)) {
 		if (len > TC_FEED_JSON_MAX)
 			return tc_err_set(err, TC_ELIMIT,
 			    "%s: JSON feed larger than %u bytes", name,
 			    TC_FEED_JSON_MAX);
 		rc = parse_json_family(data, len, fmt, &fc, err);
 	} else if (fmt == TC_FEED_MISP || fmt == TC_FEED_STIX ||
-	    fmt == TC_FEED_CSAF) {
+	    fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE) {
 		return tc_err_set(err, TC_EINPUT, "%s: not a JSON document",
 		    name);
 	} else {
@@ -326,7 +332,7 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 		fmt = tc_feed_detect(path, head, (size_t)n);
 	if (is_json(head, (size_t)n) &&
 	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP ||
-		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF)) {
+		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE)) {
 		struct tc_buf data = TC_BUF_INIT;
 		char          chunk[65536];
 		ssize_t       r;
@@ -344,7 +350,7 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 		    err);
 		tc_buf_deinit(&data);
 	} else if (fmt == TC_FEED_MISP || fmt == TC_FEED_STIX ||
-	    fmt == TC_FEED_CSAF) {
+	    fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE) {
 		close(fd);
 		return tc_err_set(err, TC_EINPUT, "%s: not a JSON document",
 		    path);

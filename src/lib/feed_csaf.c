@@ -47,8 +47,8 @@ lower_token(const char *s)
 
 /* Parse "<=4.1.5", "< 2.43.7", ">= 2.44.0-rc0, < 2.44.4", "vers:x/>=1|<2"
  * into the bounds of `p`.  Returns 0, or -1 if nothing was understood. */
-static int
-parse_range(const char *s, struct tc_product *p)
+int
+tc_feed__range(const char *s, struct tc_product *p)
 {
 	char  buf[256], *save = NULL, *tok;
 	int   found = 0;
@@ -167,7 +167,7 @@ add_product(struct tree *t, json_t *prod, const char *vendor,
 	if (version)
 		p->p.version = tc_xstrdup(version);
 	if (range)
-		(void)parse_range(range, &p->p);
+		(void)tc_feed__range(range, &p->p);
 	if (cpe)
 		parse_cpe(cpe, &p->p);
 	if (p->p.product == NULL) {

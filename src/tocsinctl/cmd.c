@@ -41,7 +41,7 @@ const struct cmd cmds[] = {
 	    "hit",
 	    PRIV_READ, cmd_match,
 	    "Loads the registry, parses each FILE (FORMAT: auto, shadowserver, "
-	    "misp, stix,\ncsaf, kev, ioc, creds) and prints one JSON object "
+	    "misp, stix,\ncsaf, kev, ioc, creds, cve) and prints one JSON object "
 	    "per (event, entity) hit:\nentity, name, asset, asset_type, "
 	    "indicator, category, format, tlp, line, file.\nChanges nothing.  "
 	    "Malformed records are reported on stderr with file and\nline and "

@@ -62,7 +62,7 @@ cmd_match(struct ctx *ctx, int argc, char **argv)
 			if (tc_feed_format_parse(argv[++i], &fmt) < 0) {
 				ctx_err("unknown format \"%s\" (auto "
 					"shadowserver misp stix csaf kev ioc "
-					"creds)",
+					"creds cve)",
 				    argv[i]);
 				return EXIT_USAGE;
 			}

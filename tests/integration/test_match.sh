@@ -8,7 +8,7 @@ $TOCSINCTL entity import "$SRC/tests/data/registry.yaml" >/dev/null
 D=$SRC/tests/data/feeds/match
 before=$(sql 'SELECT count(*) FROM audit_log')
 cd "$D"
-for f in 2026-11-23-scan_rdp-be-001.csv iocs.txt leak-creds.txt kev.json csaf-git.json misp-feed; do
+for f in 2026-11-23-scan_rdp-be-001.csv iocs.txt leak-creds.txt kev.json csaf-git.json cve-git.json misp-feed; do
 	echo "== $f"
 	rc=0
 	$TOCSINCTL match "$f" >"$T/$f.out" 2>"$T/$f.err" || rc=$?
@@ -55,7 +55,8 @@ if [ -d "$SHARED/reference/samples" ]; then
 	    "$SHARED"/reference/samples/misp/circl-*.json \
 	    "$SHARED"/reference/samples/stix/poisonivy.json \
 	    "$SHARED"/reference/samples/stix/indicators-for-C2-with-COA.json \
-	    "$SHARED"/reference/samples/csaf/*.json; do
+	    "$SHARED"/reference/samples/csaf/*.json \
+	    "$SHARED"/reference/samples/cve/*.json; do
 		rc=0
 		$TOCSINCTL match "$f" >"$T/s.out" 2>"$T/s.err" || rc=$?
 		grep -q 'records' "$T/s.err" || { cat "$T/s.err"; fail "$f: no summary"; }
@@ -66,6 +67,10 @@ if [ -d "$SHARED/reference/samples" ]; then
 	$TOCSINCTL match "$SHARED/reference/samples/kev/known_exploited_vulnerabilities.excerpt.json" >"$T/kev.out" 2>/dev/null
 	expect_grep '"entity":"0123.456.789".*"indicator":"CVE-2024-3400"' "$T/kev.out"
 	expect_grep '"entity":"0333.444.555".*"indicator":"CVE-2025-48384"' "$T/kev.out"
+	# CVE-2024-3400: PAN-OS 10.2.0 up to 10.2.9-h1 (excluded); the
+	# inventory's 10.2.9 is inside.
+	$TOCSINCTL match "$SHARED/reference/samples/cve/CVE-2024-3400.json" >"$T/cve.out" 2>/dev/null
+	expect_grep '"entity":"0123.456.789".*"asset_type":"product".*"indicator":"CVE-2024-3400"' "$T/cve.out"
 else
 	echo "  skipped: $SHARED/reference/samples is not here"
 fi

@@ -13,11 +13,11 @@ expect_grep 'no tocsin schema' "$T/last.err"
 
 echo "== migrate twice"
 expect_rc 0 $C db migrate
-expect_grep '1 migration applied' "$T/last.out"
+expect_grep '2 migrations applied' "$T/last.out"
 expect_rc 0 $C db migrate
 expect_grep '0 migrations applied' "$T/last.out"
 expect_rc 0 $C db status
-expect_eq "migration rows" "$(sql 'SELECT count(*) FROM schema_migrations')" 1
+expect_eq "migration rows" "$(sql 'SELECT count(*) FROM schema_migrations')" 2
 
 echo "== import, then again: nothing changes"
 expect_rc 0 $C entity import "$R"

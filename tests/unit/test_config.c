@@ -143,7 +143,7 @@ test_each_error_names_line_column_and_key(void **state)
 	expect_errors(BASE "feeds:\n  - {name: a, format: pdf}\n"
 			   "  - {name: a, url: ftp://x, colour: red}\n",
 	    "t.yaml:5:23: feeds[0].format: \"pdf\" is not one of auto "
-	    "shadowserver misp stix csaf kev ioc creds\n"
+	    "shadowserver misp stix csaf kev ioc creds cve\n"
 	    "t.yaml:6:20: feeds[1].url: must be an http(s):// URL\n"
 	    "t.yaml:6:29: feeds[1].colour: unknown key\n"
 	    "t.yaml:6:5: feeds[1]: feed name \"a\" used twice\n");
