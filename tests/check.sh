@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make check` runs, in order, with one closing line for CI:
 # build (gcc), unit tests, integration tests against real PostgreSQL/SMTP/gpg,
-# fuzz corpus replay, lint, the ASan+UBSan build of the unit tests and fuzz
-# replay, valgrind over the unit tests, and a short libFuzzer run of each
+# fuzz corpus replay, lint, the ASan+UBSan build of the unit tests, the
+# integration scenarios and fuzz replay, valgrind over the unit tests, and a short libFuzzer run of each
 # target when clang is there.  Stages that fail do not stop the later ones.
 set -u
 cd "$(dirname "$0")/.."
@@ -37,7 +37,7 @@ for s in "${stages[@]}"; do
 	asan) run_stage asan $MAKE -j"$JOBS" --no-print-directory \
 	    BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' HARDEN= \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' \
-	    unit fuzz-replay ;;
+	    unit integration fuzz-replay ;;
 	valgrind) run_stage valgrind $MAKE --no-print-directory valgrind ;;
 	fuzz)
 		if command -v clang >/dev/null; then
