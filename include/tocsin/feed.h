@@ -103,6 +103,9 @@ int tc_feed__range(const char *s, struct tc_product *p);
 int tc_feed__skip(struct tc_feed_ctx *fc, const struct tc_err *why);
 /* Hand an event over (fills defaults: TLP, category override). */
 int tc_feed__emit(struct tc_feed_ctx *fc, struct tc_event *ev);
+/* Vendor and product names as CPE-like tokens: lower case, blanks to '_'
+ * ("Palo Alto Networks" → "palo_alto_networks").  Owned copy; NULL → "". */
+char *tc_feed__token(const char *s);
 /* "2019-09-12 00:00:00", "2023-04-01T10:00:00Z", "2023-04-01" → Unix s. */
 int64_t tc_feed__time(const char *s);
 

@@ -100,6 +100,20 @@ tc_feed_detect(const char *name, const char *head, size_t len)
 	return TC_FEED_IOC;
 }
 
+char *
+tc_feed__token(const char *s)
+{
+	char *t = tc_xstrdup(s ? s : "");
+
+	for (char *c = t; *c; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+		else if (*c == ' ')
+			*c = '_';
+	}
+	return t;
+}
+
 int64_t
 tc_feed__time(const char *s)
 {

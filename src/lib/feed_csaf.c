@@ -31,20 +31,6 @@ struct tree {
 	size_t       n, cap;
 };
 
-static char *
-lower_token(const char *s)
-{
-	char *t = tc_xstrdup(s ? s : "");
-
-	for (char *c = t; *c; c++) {
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-		else if (*c == ' ')
-			*c = '_';
-	}
-	return t;
-}
-
 /* Parse "<=4.1.5", "< 2.43.7", ">= 2.44.0-rc0, < 2.44.4", "vers:x/>=1|<2"
  * into the bounds of `p`.  Returns 0, or -1 if nothing was understood. */
 int
@@ -130,11 +116,11 @@ parse_cpe(const char *cpe, struct tc_product *p)
 	p->cpe = tc_xstrdup(cpe);
 	if (f[1][0] && strcmp(f[1], "*") != 0) {
 		free(p->vendor);
-		p->vendor = lower_token(f[1]);
+		p->vendor = tc_feed__token(f[1]);
 	}
 	if (f[2][0] && strcmp(f[2], "*") != 0) {
 		free(p->product);
-		p->product = lower_token(f[2]);
+		p->product = tc_feed__token(f[2]);
 	}
 	if (f[3][0] && strcmp(f[3], "*") != 0 && strcmp(f[3], "-") != 0 &&
 	    p->version == NULL && p->version_end == NULL) {
@@ -161,9 +147,9 @@ add_product(struct tree *t, json_t *prod, const char *vendor,
 	memset(p, 0, sizeof(*p));
 	p->id = tc_xstrdup(id);
 	if (vendor)
-		p->p.vendor = lower_token(vendor);
+		p->p.vendor = tc_feed__token(vendor);
 	if (product)
-		p->p.product = lower_token(product);
+		p->p.product = tc_feed__token(product);
 	if (version)
 		p->p.version = tc_xstrdup(version);
 	if (range)
@@ -172,7 +158,7 @@ add_product(struct tree *t, json_t *prod, const char *vendor,
 		parse_cpe(cpe, &p->p);
 	if (p->p.product == NULL) {
 		/* A full product name without branches: its name. */
-		p->p.product = lower_token(
+		p->p.product = tc_feed__token(
 		    json_string_value(json_object_get(prod, "name")));
 	}
 }

@@ -15,20 +15,6 @@
 #include "tocsin/mem.h"
 #include "tocsin/str.h"
 
-static char *
-token(const char *s)
-{
-	char *t = tc_xstrdup(s ? s : "");
-
-	for (char *c = t; *c; c++) {
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-		else if (*c == ' ')
-			*c = '_';
-	}
-	return t;
-}
-
 static void
 cpe_names(const char *cpe, char **vendor, char **product)
 {
@@ -50,8 +36,8 @@ cpe_names(const char *cpe, char **vendor, char **product)
 	if (f[1][0] && f[2][0]) {
 		free(*vendor);
 		free(*product);
-		*vendor = token(f[1]);
-		*product = token(f[2]);
+		*vendor = tc_feed__token(f[1]);
+		*product = tc_feed__token(f[2]);
 	}
 }
 
@@ -84,8 +70,8 @@ affected(json_t *list, struct tc_event *ev)
 
 			if (status == NULL || strcmp(status, "affected") != 0)
 				continue;
-			p.vendor = token(vendor);
-			p.product = token(product);
+			p.vendor = tc_feed__token(vendor);
+			p.product = tc_feed__token(product);
 			if (json_array_size(cpes) > 0)
 				cpe_names(json_string_value(json_array_get(cpes,
 					      0)),

@@ -14,22 +14,6 @@
 #include "tocsin/mem.h"
 #include "tocsin/str.h"
 
-/* KEV names ("Palo Alto Networks", "PAN-OS") → CPE-like tokens
- * ("palo_alto_networks", "pan-os"): lower case, blanks to '_'. */
-static char *
-token(const char *s)
-{
-	char *t = tc_xstrdup(s ? s : "");
-
-	for (char *c = t; *c; c++) {
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-		else if (*c == ' ')
-			*c = '_';
-	}
-	return t;
-}
-
 static void
 first_url(const char *notes, struct tc_event *ev)
 {
@@ -57,8 +41,8 @@ entry(struct tc_feed_ctx *fc, struct tc_event *ev, const char *cve,
 	if (vendor == NULL || product == NULL || !*vendor || !*product)
 		return tc_err_set(err, TC_EINPUT,
 		    "vendorProject and product are required");
-	p.vendor = token(vendor);
-	p.product = token(product);
+	p.vendor = tc_feed__token(vendor);
+	p.product = tc_feed__token(product);
 	tc_event_add_product(ev, &p);
 	ev->category = TC_CAT_VULNERABLE_PRODUCT;
 	ev->severity = TC_SEV_HIGH;
