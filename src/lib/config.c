@@ -761,22 +761,34 @@ tc_config_load(const char *path, struct tc_buf *errors, struct tc_err *err)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		tc_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		tc_err_set(err, -e, "%s: %s", path, strerror(e));
 		if (errors)
-			tc_buf_printf(errors, "%s: %s\n", path, err->msg);
+			tc_buf_printf(errors, "%s: %s\n", path, strerror(e));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		tc_err_set(err, TC_EINPUT, "%s: not a regular file", path);
 		if (errors)
-			tc_buf_printf(errors, "%s\n", err->msg);
+			tc_buf_printf(errors, "%s: not a regular file\n", path);
 		return NULL;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		tc_buf_append(&data, chunk, (size_t)n);
 		if (data.len > CFG_FILE_MAX)
 			break;
+	}
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		tc_buf_deinit_secret(&data);
+		tc_err_set(err, -e, "%s: read: %s", path, strerror(e));
+		if (errors)
+			tc_buf_printf(errors, "%s: read: %s\n", path, strerror(e));
+		return NULL;
 	}
 	close(fd);
 	cfg = tc_config_parse(path, tc_buf_cstr(&data), data.len, errors, err);
@@ -785,15 +797,20 @@ tc_config_load(const char *path, struct tc_buf *errors, struct tc_err *err)
 	 * (smtpd's check_file_secrecy). */
 	if (cfg != NULL && cfg->smtp.password != NULL &&
 	    (st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
+		const char *why = st.st_uid != geteuid()
+		    ? "owned by another user"
+		    : "readable by group or others";
+
 		tc_config_unref(cfg);
 		tc_err_set(err, TC_EINPUT,
 		    "%s: holds smtp.password but is %s: chmod 600 and chown "
 		    "to the service user",
-		    path,
-		    st.st_uid != geteuid() ? "owned by another user"
-					   : "readable by group or others");
+		    path, why);
 		if (errors)
-			tc_buf_printf(errors, "%s\n", err->msg);
+			tc_buf_printf(errors,
+			    "%s: holds smtp.password but is %s: chmod 600 and "
+			    "chown to the service user\n",
+			    path, why);
 		return NULL;
 	}
 	return cfg;

@@ -277,6 +277,10 @@ test_secret_file_permissions(void **state)
 	unlink(path);
 	assert_null(tc_config_load(path, &e, &err));
 	assert_non_null(strstr(err.msg, "No such file"));
+	/* err may be NULL: the reason still reaches `errors`. */
+	tc_buf_reset(&e);
+	assert_null(tc_config_load(path, &e, NULL));
+	assert_non_null(strstr(tc_buf_cstr(&e), "No such file"));
 	tc_buf_deinit(&e);
 }
 
