@@ -871,6 +871,11 @@ tc_config_dump(const struct tc_config *cfg, struct tc_buf *out)
 
 			if (s != NULL && strcmp(o->key, "smtp.password") == 0)
 				s = "********";
+			if (s != NULL && strcmp(o->key, "db.conninfo") == 0 &&
+			    strstr(s, "password") != NULL)
+				/* A libpq string may carry a password: never
+				 * print it. */
+				s = "(contains a password: not shown)";
 			tc_buf_printf(out, "%s\n", s ? tc_esc(s) : "~");
 		}
 		}

@@ -273,6 +273,14 @@ test_secret_file_permissions(void **state)
 	assert_non_null(strstr(e.data, "smtp.password: ********\n"));
 	assert_null(strstr(e.data, "s3cret"));
 	tc_config_unref(c);
+	/* A password inside the libpq string is not printed either. */
+	c = parse("db: {conninfo: \"host=db password=pgs3cret\"}\n" BASE, &e);
+	assert_non_null(c);
+	tc_buf_reset(&e);
+	tc_config_dump(c, &e);
+	assert_null(strstr(e.data, "pgs3cret"));
+	assert_non_null(strstr(e.data, "db.conninfo: (contains a password"));
+	tc_config_unref(c);
 	/* Missing file. */
 	unlink(path);
 	assert_null(tc_config_load(path, &e, &err));
