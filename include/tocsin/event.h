@@ -45,6 +45,9 @@ const char *tc_category_name(enum tc_category cat);
 int tc_category_parse(const char *s, enum tc_category *out);
 /* "info" "low" "medium" "high" "critical" (case-insensitive on input). */
 const char *tc_severity_name(enum tc_severity sev);
+/* CVSS base score → severity (9 critical, 7 high, 4 medium, >0 low);
+ * `none` when there is no score (0). */
+enum tc_severity tc_severity_from_cvss(double score, enum tc_severity none);
 int tc_severity_parse(const char *s, enum tc_severity *out);
 
 enum tc_ind_type {

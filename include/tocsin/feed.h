@@ -103,6 +103,13 @@ int tc_feed__range(const char *s, struct tc_product *p);
 int tc_feed__skip(struct tc_feed_ctx *fc, const struct tc_err *why);
 /* Hand an event over (fills defaults: TLP, category override). */
 int tc_feed__emit(struct tc_feed_ctx *fc, struct tc_event *ev);
+/* Load a JSON feed document: NULL with err "file:line:col: JSON: why". */
+typedef struct json_t json_t;
+json_t *tc_feed__json_load(const char *data, size_t len,
+    struct tc_feed_ctx *fc, struct tc_err *err);
+/* Init an event for this feed: format and source set. */
+void tc_feed__event_init(struct tc_event *ev, struct tc_feed_ctx *fc,
+    const char *format);
 /* Vendor and product names as CPE-like tokens: lower case, blanks to '_'
  * ("Palo Alto Networks" → "palo_alto_networks").  Owned copy; NULL → "". */
 char *tc_feed__token(const char *s);

@@ -45,6 +45,16 @@ tc_severity_name(enum tc_severity sev)
 	return sev <= TC_SEV_CRITICAL ? sev_names[sev] : "info";
 }
 
+enum tc_severity
+tc_severity_from_cvss(double score, enum tc_severity none)
+{
+	return score >= 9 ? TC_SEV_CRITICAL
+	    : score >= 7  ? TC_SEV_HIGH
+	    : score >= 4  ? TC_SEV_MEDIUM
+	    : score > 0	  ? TC_SEV_LOW
+			  : none;
+}
+
 int
 tc_severity_parse(const char *s, enum tc_severity *out)
 {

@@ -100,6 +100,28 @@ tc_feed_detect(const char *name, const char *head, size_t len)
 	return TC_FEED_IOC;
 }
 
+json_t *
+tc_feed__json_load(const char *data, size_t len, struct tc_feed_ctx *fc,
+    struct tc_err *err)
+{
+	json_error_t je;
+	json_t      *root = json_loadb(data, len, 0, &je);
+
+	if (root == NULL)
+		tc_err_set(err, TC_EINPUT, "%s:%d:%d: JSON: %s", fc->name,
+		    je.line, je.column, je.text);
+	return root;
+}
+
+void
+tc_feed__event_init(struct tc_event *ev, struct tc_feed_ctx *fc,
+    const char *format)
+{
+	tc_event_init(ev);
+	ev->format = format;
+	ev->source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+}
+
 char *
 tc_feed__token(const char *s)
 {

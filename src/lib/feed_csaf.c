@@ -229,7 +229,6 @@ tc_feed__csaf(const char *data, size_t len, struct tc_feed_ctx *fc,
 {
 	static const char *const affected[] = { "known_affected",
 		"first_affected", "last_affected", NULL };
-	json_error_t    je;
 	json_t         *root, *doc, *vulns, *v, *pt, *x;
 	struct tree     t = { 0 };
 	struct tc_event ev;
@@ -239,10 +238,8 @@ tc_feed__csaf(const char *data, size_t len, struct tc_feed_ctx *fc,
 	size_t          i, k;
 	int             rc = 0;
 
-	root = json_loadb(data, len, 0, &je);
-	if (root == NULL)
-		return tc_err_set(err, TC_EINPUT, "%s:%d:%d: JSON: %s", fc->name,
-		    je.line, je.column, je.text);
+	if ((root = tc_feed__json_load(data, len, fc, err)) == NULL)
+		return TC_EINPUT;
 	doc = json_object_get(root, "document");
 	vulns = json_object_get(root, "vulnerabilities");
 	if (!json_is_object(doc) || !json_is_string(json_object_get(doc,
@@ -287,9 +284,7 @@ tc_feed__csaf(const char *data, size_t len, struct tc_feed_ctx *fc,
 			    copy.p.version, NULL);
 		}
 	}
-	tc_event_init(&ev);
-	ev.format = "csaf";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, "csaf");
 	json_array_foreach(vulns, i, v)
 	{
 		const char *cve = json_string_value(json_object_get(v, "cve"));
@@ -342,11 +337,7 @@ tc_feed__csaf(const char *data, size_t len, struct tc_feed_ctx *fc,
 			if (json_is_number(b) && json_number_value(b) > score)
 				score = json_number_value(b);
 		}
-		ev.severity = score >= 9   ? TC_SEV_CRITICAL
-		    : score >= 7	   ? TC_SEV_HIGH
-		    : score >= 4	   ? TC_SEV_MEDIUM
-		    : score > 0		   ? TC_SEV_LOW
-					   : TC_SEV_MEDIUM;
+		ev.severity = tc_severity_from_cvss(score, TC_SEV_MEDIUM);
 		tc_event_set_str(&ev.url, self_url);
 		json_array_foreach(json_object_get(v, "references"), k, x)
 		{

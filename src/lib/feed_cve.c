@@ -99,17 +99,14 @@ int
 tc_feed__cve(const char *data, size_t len, struct tc_feed_ctx *fc,
     struct tc_err *err)
 {
-	json_error_t    je;
 	json_t         *root, *meta, *cna, *adp, *x;
 	struct tc_event ev;
 	const char     *id;
 	size_t          i;
 	int             rc = 0;
 
-	root = json_loadb(data, len, 0, &je);
-	if (root == NULL)
-		return tc_err_set(err, TC_EINPUT, "%s:%d:%d: JSON: %s", fc->name,
-		    je.line, je.column, je.text);
+	if ((root = tc_feed__json_load(data, len, fc, err)) == NULL)
+		return TC_EINPUT;
 	meta = json_object_get(root, "cveMetadata");
 	cna = json_object_get(json_object_get(root, "containers"), "cna");
 	adp = json_object_get(json_object_get(root, "containers"), "adp");
@@ -121,9 +118,7 @@ tc_feed__cve(const char *data, size_t len, struct tc_feed_ctx *fc,
 		    "containers.cna",
 		    fc->name);
 	}
-	tc_event_init(&ev);
-	ev.format = "cve";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, "cve");
 	ev.line = 1;
 	fc->st->records++;
 	if (tc_event_add_cve(&ev, id) < 0) {
@@ -164,11 +159,7 @@ tc_feed__cve(const char *data, size_t len, struct tc_feed_ctx *fc,
 					score = json_number_value(b);
 			}
 		}
-		ev.severity = score >= 9 ? TC_SEV_CRITICAL
-		    : score >= 7	 ? TC_SEV_HIGH
-		    : score >= 4	 ? TC_SEV_MEDIUM
-		    : score > 0		 ? TC_SEV_LOW
-					 : TC_SEV_HIGH;
+		ev.severity = tc_severity_from_cvss(score, TC_SEV_HIGH);
 	}
 	if (ev.n_prod > 0)
 		rc = tc_feed__emit(fc, &ev);

@@ -66,16 +66,13 @@ int
 tc_feed__kev_json(const char *data, size_t len, struct tc_feed_ctx *fc,
     struct tc_err *err)
 {
-	json_error_t je;
 	json_t      *root, *vulns, *v;
 	size_t       i;
 	int          rc = 0;
 	struct tc_event ev;
 
-	root = json_loadb(data, len, 0, &je);
-	if (root == NULL)
-		return tc_err_set(err, TC_EINPUT, "%s:%d:%d: JSON: %s", fc->name,
-		    je.line, je.column, je.text);
+	if ((root = tc_feed__json_load(data, len, fc, err)) == NULL)
+		return TC_EINPUT;
 	vulns = json_object_get(root, "vulnerabilities");
 	if (!json_is_array(vulns)) {
 		json_decref(root);
@@ -83,9 +80,7 @@ tc_feed__kev_json(const char *data, size_t len, struct tc_feed_ctx *fc,
 		    "%s: not a KEV catalog: no \"vulnerabilities\" list",
 		    fc->name);
 	}
-	tc_event_init(&ev);
-	ev.format = "kev";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, "kev");
 	json_array_foreach(vulns, i, v)
 	{
 		struct tc_err e2;
@@ -140,9 +135,7 @@ tc_feed__kev_csv(struct tc_csv *csv, struct tc_feed_ctx *fc,
 		    "%s:1: not a KEV CSV: cveID, vendorProject and product "
 		    "columns are required",
 		    fc->name);
-	tc_event_init(&ev);
-	ev.format = "kev";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, "kev");
 	while ((r = tc_csv_next(csv, &f, &n, err)) != 0) {
 		struct tc_err e2;
 

@@ -27,9 +27,7 @@ each_line(struct tc_csv *csv, struct tc_feed_ctx *fc, struct tc_err *err,
 	struct tc_event            ev;
 	struct tc_err              e2;
 
-	tc_event_init(&ev);
-	ev.format = format;
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, format);
 	while ((r = tc_csv_next(csv, &f, &n, err)) != 0) {
 		char  *line;
 		size_t len;

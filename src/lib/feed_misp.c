@@ -204,19 +204,14 @@ int
 tc_feed__misp(const char *data, size_t len, struct tc_feed_ctx *fc,
     struct tc_err *err)
 {
-	json_error_t    je;
 	json_t         *root, *list, *e;
 	struct tc_event ev;
 	size_t          i;
 	int             rc = 0;
 
-	root = json_loadb(data, len, 0, &je);
-	if (root == NULL)
-		return tc_err_set(err, TC_EINPUT, "%s:%d:%d: JSON: %s", fc->name,
-		    je.line, je.column, je.text);
-	tc_event_init(&ev);
-	ev.format = "misp";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	if ((root = tc_feed__json_load(data, len, fc, err)) == NULL)
+		return TC_EINPUT;
+	tc_feed__event_init(&ev, fc, "misp");
 	list = json_is_array(root) ? root : json_object_get(root, "response");
 	if (json_is_array(list)) {
 		json_array_foreach(list, i, e)

@@ -69,9 +69,7 @@ tc_feed__shadowserver(struct tc_csv *csv, struct tc_feed_ctx *fc,
 	struct tc_event            ev;
 	struct tc_err              e2;
 
-	tc_event_init(&ev);
-	ev.format = "shadowserver";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, "shadowserver");
 	/* The header. */
 	while ((r = tc_csv_next(csv, &f, &n, err)) < 0) {
 		if (r != TC_EINPUT && r != TC_ELIMIT)

@@ -173,25 +173,20 @@ int
 tc_feed__stix(const char *data, size_t len, struct tc_feed_ctx *fc,
     struct tc_err *err)
 {
-	json_error_t    je;
 	json_t         *root, *objs, *o;
 	struct tc_event ev;
 	size_t          i;
 	int             rc = 0;
 
-	root = json_loadb(data, len, 0, &je);
-	if (root == NULL)
-		return tc_err_set(err, TC_EINPUT, "%s:%d:%d: JSON: %s", fc->name,
-		    je.line, je.column, je.text);
+	if ((root = tc_feed__json_load(data, len, fc, err)) == NULL)
+		return TC_EINPUT;
 	objs = json_object_get(root, "objects");
 	if (!json_is_array(objs)) {
 		json_decref(root);
 		return tc_err_set(err, TC_EINPUT,
 		    "%s: not a STIX bundle: no \"objects\" list", fc->name);
 	}
-	tc_event_init(&ev);
-	ev.format = "stix";
-	ev.source = fc->opts->feed_name ? fc->opts->feed_name : fc->name;
+	tc_feed__event_init(&ev, fc, "stix");
 	json_array_foreach(objs, i, o)
 	{
 		const char   *type = json_string_value(json_object_get(o, "type"));
