@@ -21,7 +21,7 @@ check() { # name, command that prints offending lines
 srcs="src include tests/unit tests/fuzz bench"
 check "banned calls" \
     "grep -rnE '\\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|alloca)\\s*\\(' $srcs --include='*.c' --include='*.h' | grep -v 'lint: allow'"
-pure='buf str esc tlp csv feed_* event indicator category index* match aggregate retry mustache mime proto'
+pure='buf str esc tlp csv feed_* event indicator category index* match aggregate retry mustache template mime proto'
 files=
 for m in $pure; do
 	for f in src/lib/$m.c include/tocsin/$m.h; do
