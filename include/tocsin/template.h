@@ -52,11 +52,12 @@ void tc_templates_unref(struct tc_templates *t);
  * else means en; a name the language lacks falls back to en) against the
  * JSON object `ctx`.  The subject is rendered in text mode, then every run
  * of control characters and blanks becomes one space and the ends are
- * trimmed; the text body in text mode, the HTML body in HTML mode.  `out`
- * must have been zeroed or initialised by the caller; its buffers are
- * appended to.  Returns 0, or TC_EINPUT (bad argument, ctx not an object,
- * subject empty or too long), TC_ENOTFOUND (unknown name) or TC_ELIMIT
- * (output or partial depth limit), with err filled and `out` left empty. */
+ * trimmed, and a subject over TC_TEMPLATE_SUBJECT_MAX bytes is cut at a
+ * UTF-8 boundary and ends in "..."; the text body in text mode, the HTML body
+ * in HTML mode.  `out` must have been zeroed or initialised by the caller; its
+ * buffers are appended to.  Returns 0, or TC_EINPUT (bad argument, ctx not an
+ * object, empty subject), TC_ENOTFOUND (unknown name) or TC_ELIMIT (output or
+ * partial depth limit), with err filled and `out` left empty. */
 int tc_templates_render(const struct tc_templates *t, const char *name,
     const char *lang, const json_t *ctx, struct tc_rendered *out,
     struct tc_err *err);
