@@ -14,7 +14,7 @@
 #include "tocsin/buf.h"
 #include "tocsin/err.h"
 
-#define TC_PGP_FPR_LEN 40                    /* v4 fingerprint, hex */
+#define TC_PGP_FPR_LEN 40                     /* v4 fingerprint, hex */
 #define TC_PGP_ENTITY_MAX (64u * 1024 * 1024) /* bytes signed or encrypted */
 #define TC_PGP_RECIPIENTS_MAX 64              /* keys per encryption */
 

@@ -229,9 +229,10 @@ set_signer(struct tc_pgp *p, struct tc_err *err)
 		rc = find_key(p, p->signer, 0, &key, err);
 		if (rc < 0)
 			goto out;
-		rc = tc_err_set(err, TC_EKEY, rc == 1 ?
-		    "signing key %s: no secret key in %s" :
-		    "signing key %s: no key with this fingerprint in %s",
+		rc = tc_err_set(err, TC_EKEY,
+		    rc == 1
+			? "signing key %s: no secret key in %s"
+			: "signing key %s: no key with this fingerprint in %s",
 		    p->signer, p->home);
 		goto out;
 	}
@@ -245,7 +246,8 @@ set_signer(struct tc_pgp *p, struct tc_err *err)
 			break;
 	if (sk == NULL) {
 		rc = tc_err_set(err, TC_EKEY,
-		    "signing key %s has no valid signing subkey with its secret "
+		    "signing key %s has no valid signing subkey with its "
+		    "secret "
 		    "in %s",
 		    p->signer, p->home);
 		goto out;
@@ -281,8 +283,8 @@ tc_pgp_new(const char *homedir, const char *signing_fpr, struct tc_pgp **out,
 	p->home = tc_xstrdup(home ? home : "the default GnuPG home");
 	if ((e = gpgme_new(&p->ctx)) != 0 ||
 	    (e = gpgme_set_protocol(p->ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
-	    (e = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP,
-		 NULL, homedir)) != 0 ||
+	    (e = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL,
+		 homedir)) != 0 ||
 	    (e = gpgme_set_keylist_mode(p->ctx, GPGME_KEYLIST_MODE_LOCAL)) !=
 		0) {
 		rc = tc_err_set(err, TC_EPERMFAIL, "gpgme set-up for %s: %s",
@@ -336,14 +338,16 @@ check_entity(const char *s, size_t len, int seven_bit, struct tc_err *err)
 		if (c >= 0x80 && seven_bit)
 			return tc_err_set(err, TC_EINPUT,
 			    "MIME entity: 8-bit byte at offset %zu (encode the "
-			    "part as quoted-printable or base64 before signing)",
+			    "part as quoted-printable or base64 before "
+			    "signing)",
 			    i);
 		if (c == '\r' && (i + 1 == len || s[i + 1] != '\n'))
 			return tc_err_set(err, TC_EINPUT,
 			    "MIME entity: bare CR at offset %zu", i);
 		if (c == '\n' && (i == 0 || s[i - 1] != '\r'))
 			return tc_err_set(err, TC_EINPUT,
-			    "MIME entity: bare LF at offset %zu (CRLF line ends "
+			    "MIME entity: bare LF at offset %zu (CRLF line "
+			    "ends "
 			    "are required)",
 			    i);
 		if (c == '\n')
@@ -457,8 +461,8 @@ tc_pgp_sign_entity(struct tc_pgp *p, const char *entity, size_t len,
 		goto out;
 	}
 	if (res->invalid_signers != NULL) {
-		rc = tc_err_set(err, TC_EKEY,
-		    "signing key %s (%s) refused: %s", p->signer, p->home,
+		rc = tc_err_set(err, TC_EKEY, "signing key %s (%s) refused: %s",
+		    p->signer, p->home,
 		    gerr(res->invalid_signers->reason, msg, sizeof(msg)));
 		goto out;
 	}
@@ -474,9 +478,9 @@ tc_pgp_sign_entity(struct tc_pgp *p, const char *entity, size_t len,
 		rc = tc_err_set(err, TC_EPERMFAIL,
 		    "signing with key %s: hash %s has no RFC 3156 micalg",
 		    p->signer,
-		    gpgme_hash_algo_name(res->signatures->hash_algo) ?
-			gpgme_hash_algo_name(res->signatures->hash_algo) :
-			"?");
+		    gpgme_hash_algo_name(res->signatures->hash_algo)
+			? gpgme_hash_algo_name(res->signatures->hash_algo)
+			: "?");
 		goto out;
 	}
 	take_output(sigd, &sig);
@@ -503,7 +507,8 @@ tc_pgp_sign_entity(struct tc_pgp *p, const char *entity, size_t len,
 	tc_buf_append(out, entity, len);
 	tc_buf_printf(out,
 	    "\r\n--%s\r\n"
-	    "Content-Type: application/pgp-signature; name=\"signature.asc\"\r\n"
+	    "Content-Type: application/pgp-signature; "
+	    "name=\"signature.asc\"\r\n"
 	    "Content-Description: OpenPGP digital signature\r\n"
 	    "Content-Disposition: attachment; filename=\"signature.asc\"\r\n"
 	    "\r\n",
@@ -557,18 +562,16 @@ tc_pgp_encrypt_entity(struct tc_pgp *p, const char *const *fprs, size_t n,
 	res = gpgme_op_encrypt_result(p->ctx);
 	if (res != NULL && res->invalid_recipients != NULL) {
 		rc = tc_err_set(err, TC_EKEY, "key %s refused by gpg: %s",
-		    res->invalid_recipients->fpr ?
-			res->invalid_recipients->fpr :
-			"?",
+		    res->invalid_recipients->fpr ? res->invalid_recipients->fpr
+						 : "?",
 		    gerr(res->invalid_recipients->reason, msg, sizeof(msg)));
 		goto out;
 	}
 	if (e != 0) {
 		rc = tc_err_set(err,
-		    gpg_err_code(e) == GPG_ERR_UNUSABLE_PUBKEY ? TC_EKEY :
-								  TC_EPERMFAIL,
-		    "encrypting in %s: %s", p->home,
-		    gerr(e, msg, sizeof(msg)));
+		    gpg_err_code(e) == GPG_ERR_UNUSABLE_PUBKEY ? TC_EKEY
+							       : TC_EPERMFAIL,
+		    "encrypting in %s: %s", p->home, gerr(e, msg, sizeof(msg)));
 		goto out;
 	}
 	take_output(ct, &armor);
