@@ -646,7 +646,7 @@ test_sign_refuses_bad_entities(void **state)
 
 /* The outer headers of a sample mail. */
 static void
-outer_headers(struct tc_buf *m, const char *subject)
+outer_headers(struct tc_buf *m, const char *subject, const char *tag)
 {
 	tc_buf_printf(m,
 	    "From: CSIRT Early Warning <cert@csirt.example>\r\n"
@@ -655,7 +655,7 @@ outer_headers(struct tc_buf *m, const char *subject)
 	    "Date: Tue, 24 Nov 2026 09:30:00 +0000\r\n"
 	    "Message-ID: <sample.%s@csirt.example>\r\n"
 	    "MIME-Version: 1.0\r\n",
-	    subject, subject[0] == '[' ? "enc" : "sig");
+	    subject, tag);
 }
 
 static void
@@ -665,12 +665,13 @@ write_samples(const char *dir, const struct tc_buf *signed_ent,
 	struct tc_buf m = TC_BUF_INIT, k = TC_BUF_INIT;
 	char          path[512];
 
-	outer_headers(&m, "[TLP:AMBER+STRICT] [TEST-EWS-2026-000042] signed");
+	outer_headers(&m, "[TLP:AMBER+STRICT] [TEST-EWS-2026-000042] signed",
+	    "sig");
 	tc_buf_append(&m, signed_ent->data, signed_ent->len);
 	snprintf(path, sizeof(path), "%s/signed.eml", dir);
 	write_file(path, m.data, m.len);
 	tc_buf_reset(&m);
-	outer_headers(&m, "[...]");
+	outer_headers(&m, "[...]", "enc");
 	tc_buf_append(&m, enc->data, enc->len);
 	snprintf(path, sizeof(path), "%s/encrypted.eml", dir);
 	write_file(path, m.data, m.len);
