@@ -130,6 +130,8 @@ class Reader:
             self.error("multipart without a delimiter line for its boundary")
         elif not closed:
             self.error("multipart without its closing delimiter")
+            last = body[start:]
+            parts.append(last[:-2] if last.endswith(b"\r\n") else last)
         return parts
 
     # -- structure --------------------------------------------------------
