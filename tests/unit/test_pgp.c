@@ -1,0 +1,843 @@
+/* Unit tests for pgp, against real gpg: keys are made by the test in temp
+ * homedirs (the service keyring S with the CSIRT key and the bad keys, and
+ * one homedir per recipient A and B, whose public keys are imported into
+ * S).  Signatures are verified and ciphertexts decrypted with the gpg CLI,
+ * as a recipient would.  With TOCSIN_PGP_SAMPLES=DIR the signed and the
+ * encrypted sample mails and the keys needed to read them are written to
+ * DIR for tests/integration/test_mailread.sh. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tocsin/mem.h"
+#include "tocsin/mime.h"
+#include "tocsin/pgp.h"
+#include "tocsin/str.h"
+
+#define ARGS_MAX 32
+
+static char root[64], home_s[96], home_a[96], home_b[96];
+static char fpr_csirt[41], fpr_a[41], fpr_b[41], fpr_expired[41],
+    fpr_revoked[41], fpr_disabled[41], fpr_signonly[41], subfpr_a[41];
+
+/* Run argv with stdin from `in_path` (or /dev/null), stdout into `out` (may
+ * be NULL), stderr to /dev/null.  Returns the exit status, -1 if killed. */
+static int
+run(const char *const *argv, const char *in_path, struct tc_buf *out)
+{
+	int   fds[2], status;
+	pid_t pid;
+	char  chunk[4096];
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		int in = in_path ? open(in_path, O_RDONLY) : devnull;
+
+		if (devnull < 0 || in < 0)
+			_exit(126);
+		dup2(in, 0);
+		dup2(fds[1], 1);
+		dup2(devnull, 2);
+		close(fds[0]);
+		execvp(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], chunk, sizeof(chunk));
+
+		if (n <= 0)
+			break;
+		if (out != NULL)
+			tc_buf_append(out, chunk, (size_t)n);
+	}
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* gpg --homedir HOME --batch ... ARGS (NULL-terminated). */
+static int
+gpg(const char *home, const char *in_path, struct tc_buf *out, ...)
+{
+	const char *argv[ARGS_MAX] = { "gpg", "--homedir", home, "--batch",
+		"--quiet", "--no-tty", "--pinentry-mode", "loopback",
+		"--passphrase", "" };
+	size_t      n = 10;
+	va_list     ap;
+	const char *a;
+
+	va_start(ap, out);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		assert_true(n < ARGS_MAX - 1);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	return run(argv, in_path, out);
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+read_file(const char *path, struct tc_buf *b)
+{
+	FILE  *f = fopen(path, "rb");
+	char   chunk[4096];
+	size_t n;
+
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		tc_buf_append(b, chunk, n);
+	fclose(f);
+}
+
+/* The n-th (0 = primary) fingerprint of the key of `email` in `home`. */
+static void
+fpr_of(const char *home, const char *email, int nth, char out[41])
+{
+	struct tc_buf b = TC_BUF_INIT;
+	const char   *s;
+	int           seen = 0;
+
+	assert_int_equal(
+	    gpg(home, NULL, &b, "--with-colons", "--list-keys", email, NULL),
+	    0);
+	for (s = b.data; (s = strstr(s, "\nfpr:::::::::")) != NULL; s++)
+		if (seen++ == nth)
+			break;
+	assert_non_null(s);
+	memcpy(out, s + 13, 40);
+	out[40] = '\0';
+	tc_buf_deinit(&b);
+}
+
+/* An Ed25519 key (plus a Cv25519 encryption subkey when `encr`), no
+ * passphrase; `faked` (may be NULL) is gpg's --faked-system-time. */
+static void
+gen_key(const char *home, const char *name, int encr, const char *faked,
+    const char *expiry, char fpr[41])
+{
+	char uid[128], email[96];
+
+	snprintf(email, sizeof(email), "<%s@example.test>", name);
+	snprintf(uid, sizeof(uid), "%s %s", name, email);
+	if (faked != NULL)
+		assert_int_equal(gpg(home, NULL, NULL, "--faked-system-time",
+				     faked, "--quick-gen-key", uid, "ed25519",
+				     "sign,cert", expiry, NULL),
+		    0);
+	else
+		assert_int_equal(gpg(home, NULL, NULL, "--quick-gen-key", uid,
+				     "ed25519", "sign,cert", expiry, NULL),
+		    0);
+	fpr_of(home, email, 0, fpr);
+	if (!encr)
+		return;
+	if (faked != NULL)
+		assert_int_equal(gpg(home, NULL, NULL, "--faked-system-time",
+				     faked, "--quick-add-key", fpr, "cv25519",
+				     "encr", expiry, NULL),
+		    0);
+	else
+		assert_int_equal(gpg(home, NULL, NULL, "--quick-add-key", fpr,
+				     "cv25519", "encr", expiry, NULL),
+		    0);
+}
+
+static void
+make_home(char *out, size_t size, const char *name)
+{
+	char path[128];
+
+	assert_true((size_t)snprintf(out, size, "%s/%s", root, name) < size);
+	assert_int_equal(mkdir(out, 0700), 0);
+	snprintf(path, sizeof(path), "%s/gpg.conf", out);
+	write_file(path, "no-random-seed-file\n", 20);
+	snprintf(path, sizeof(path), "%s/gpg-agent.conf", out);
+	write_file(path, "allow-loopback-pinentry\n", 24);
+}
+
+/* Export the public key `fpr` of `from` into the keyring `to`. */
+static void
+copy_public(const char *from, const char *to, const char *fpr)
+{
+	char          path[128];
+	struct tc_buf b = TC_BUF_INIT;
+
+	assert_int_equal(gpg(from, NULL, &b, "--armor", "--export", fpr, NULL),
+	    0);
+	snprintf(path, sizeof(path), "%s/pub.asc", root);
+	write_file(path, b.data, b.len);
+	assert_int_equal(gpg(to, NULL, NULL, "--import", path, NULL), 0);
+	tc_buf_deinit(&b);
+}
+
+static int
+setup_keys(void **state)
+{
+	char          path[160];
+	struct tc_buf rev = TC_BUF_INIT;
+	char         *colon;
+	(void)state;
+
+	tc_pgp_global_init();
+	tc_strlcpy(root, "/tmp/tocsin-pgp.XXXXXX", sizeof(root));
+	assert_non_null(mkdtemp(root));
+	make_home(home_s, sizeof(home_s), "s");
+	make_home(home_a, sizeof(home_a), "a");
+	make_home(home_b, sizeof(home_b), "b");
+
+	gen_key(home_s, "csirt", 1, NULL, "1y", fpr_csirt);
+	gen_key(home_a, "alice", 1, NULL, "1y", fpr_a);
+	fpr_of(home_a, "<alice@example.test>", 1, subfpr_a);
+	gen_key(home_b, "bob", 1, NULL, "1y", fpr_b);
+	copy_public(home_a, home_s, fpr_a);
+	copy_public(home_b, home_s, fpr_b);
+	/* Valid for one day from 2020-01-01: expired on 2020-01-02. */
+	gen_key(home_s, "expired", 1, "20200101T000000", "1d", fpr_expired);
+	gen_key(home_s, "signonly", 0, NULL, "1y", fpr_signonly);
+	gen_key(home_s, "disabled", 1, NULL, "1y", fpr_disabled);
+	assert_int_equal(gpg(home_s, NULL, NULL, "--yes", "--edit-key",
+			     fpr_disabled, "disable", "quit", NULL),
+	    0);
+	/* A real key revocation: import the certificate gpg made with the
+	 * key, once its anti-accident ':' is removed. */
+	gen_key(home_s, "revoked", 1, NULL, "1y", fpr_revoked);
+	snprintf(path, sizeof(path), "%s/openpgp-revocs.d/%s.rev", home_s,
+	    fpr_revoked);
+	read_file(path, &rev);
+	colon = strstr(rev.data, ":-----BEGIN PGP PUBLIC KEY BLOCK-----");
+	assert_non_null(colon);
+	snprintf(path, sizeof(path), "%s/revoke.asc", root);
+	write_file(path, colon + 1, rev.len - (size_t)(colon + 1 - rev.data));
+	assert_int_equal(gpg(home_s, NULL, NULL, "--import", path, NULL), 0);
+	tc_buf_deinit(&rev);
+	return 0;
+}
+
+static int
+teardown_keys(void **state)
+{
+	const char *homes[] = { home_s, home_a, home_b };
+	(void)state;
+
+	for (size_t i = 0; i < 3; i++) {
+		const char *kill[] = { "gpgconf", "--homedir", homes[i],
+			"--kill", "all", NULL };
+
+		run(kill, NULL, NULL);
+	}
+	const char *rm[] = { "rm", "-rf", root, NULL };
+	run(rm, NULL, NULL);
+	return 0;
+}
+
+/* A protected-headers entity like a spear warning's, CRLF, 7-bit. */
+static void
+make_entity(struct tc_buf *e)
+{
+	struct tc_err err;
+	const char   *text = "TLP:AMBER+STRICT\n"
+			     "Votre système 192.0.2.10 expose RDP.\n"
+			     "From here on, act quickly.  \n"
+			     ".\n"
+			     "--- end of TLP:AMBER+STRICT information ---\n";
+	const char   *html = "<p>TLP:AMBER+STRICT</p><p>Votre système "
+			     "192.0.2.10 expose RDP.</p>\n";
+	const char   *csv = "ip,port\n192.0.2.10,3389\n";
+
+	tc_buf_puts(e,
+	    "Content-Type: multipart/mixed; boundary=\"=-in-77c2\";"
+	    "\r\n protected-headers=\"v1\"\r\n");
+	assert_int_equal(tc_mime_header(e, "Subject",
+			     "[TLP:AMBER+STRICT] [TEST-EWS-2026-000042] ",
+			     "Système vulnérable détecté", &err),
+	    0);
+	assert_int_equal(tc_mime_address(e, "From", "CSIRT Early Warning",
+			     "cert@csirt.example", &err),
+	    0);
+	tc_buf_puts(e,
+	    "\r\n--=-in-77c2\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	tc_mime_qp(e, text, strlen(text));
+	tc_buf_puts(e,
+	    "--=-in-77c2\r\n"
+	    "Content-Type: text/html; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	tc_mime_qp(e, html, strlen(html));
+	tc_buf_puts(e,
+	    "--=-in-77c2\r\n"
+	    "Content-Type: text/csv; charset=UTF-8; "
+	    "name=\"evidence.csv\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; "
+	    "filename=\"evidence.csv\"\r\n\r\n");
+	tc_mime_base64(e, csv, strlen(csv));
+	tc_buf_puts(e, "--=-in-77c2--\r\n");
+}
+
+/* The value of parameter `name` in the first header line(s) of `s`. */
+static void
+param(const char *s, const char *name, char *out, size_t size)
+{
+	const char *hdr_end = strstr(s, "\r\n\r\n");
+	const char *p = strstr(s, name);
+	size_t      n = 0;
+
+	assert_non_null(p);
+	assert_true(p < hdr_end);
+	p += strlen(name);
+	if (*p == '"')
+		p++;
+	while (p[n] && p[n] != '"' && p[n] != ';' && p[n] != '\r') {
+		assert_true(n + 1 < size);
+		out[n] = p[n];
+		n++;
+	}
+	out[n] = '\0';
+}
+
+/* Every line of `s` ends in CRLF, no bare CR/LF. */
+static void
+assert_crlf(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			assert_true(i > 0 && s[i - 1] == '\r');
+		if (s[i] == '\r')
+			assert_true(i + 1 < len && s[i + 1] == '\n');
+	}
+}
+
+/* gpg --verify of `sig` over `data` in `home`; the status lines in
+ * `status`.  Returns gpg's exit code. */
+static int
+verify(const char *home, const char *data, size_t dlen, const char *sig,
+    size_t slen, struct tc_buf *status)
+{
+	char dpath[128], spath[128];
+
+	snprintf(dpath, sizeof(dpath), "%s/part1", root);
+	snprintf(spath, sizeof(spath), "%s/sig.asc", root);
+	write_file(dpath, data, dlen);
+	write_file(spath, sig, slen);
+	return gpg(home, NULL, status, "--status-fd", "1", "--verify", spath,
+	    dpath, NULL);
+}
+
+/* Decrypt the armored message in `mail` with `home`'s secret keys. */
+static int
+decrypt(const char *home, const char *mail, struct tc_buf *plain)
+{
+	const char *b = strstr(mail, "-----BEGIN PGP MESSAGE-----");
+	const char *e = strstr(mail, "-----END PGP MESSAGE-----");
+	char        path[128];
+
+	assert_non_null(b);
+	assert_non_null(e);
+	snprintf(path, sizeof(path), "%s/msg.asc", root);
+	write_file(path, b, (size_t)(e - b) + 25);
+	return gpg(home, NULL, plain, "--decrypt", path, NULL);
+}
+
+/* Split a multipart/signed result into its two parts (pointers into
+ * `m`) and check its framing. */
+static void
+split_signed(const char *m, size_t mlen, char bound[64], const char **p1,
+    size_t *p1len, const char **sig, size_t *siglen)
+{
+	char        open[80], mid[84], close[84];
+	const char *body, *end;
+
+	param(m, "boundary=", bound, 64);
+	snprintf(open, sizeof(open), "\r\n--%s\r\n", bound);
+	snprintf(close, sizeof(close), "\r\n--%s--\r\n", bound);
+	body = strstr(m, "\r\n\r\n");
+	assert_non_null(body);
+	body = strstr(body, open);
+	assert_non_null(body);
+	*p1 = body + strlen(open);
+	snprintf(mid, sizeof(mid), "\r\n--%s\r\n", bound);
+	end = strstr(*p1, mid);
+	assert_non_null(end);
+	*p1len = (size_t)(end - *p1);
+	*sig = strstr(end + strlen(mid), "-----BEGIN PGP SIGNATURE-----");
+	assert_non_null(*sig);
+	end = strstr(*sig, close);
+	assert_non_null(end);
+	assert_true(end + strlen(close) == m + mlen); /* nothing after */
+	*siglen = (size_t)(end - *sig);
+	assert_true(strncmp(*p1 + *p1len + strlen(mid),
+			"Content-Type: application/pgp-signature;", 40) == 0);
+}
+
+static void
+hash_field(const char *status, char *out, size_t size)
+{
+	/* VALIDSIG fpr date ts expire version reserved pkalgo HASH ... */
+	const char *v = strstr(status, "[GNUPG:] VALIDSIG ");
+	int         field = 0;
+	size_t      n = 0;
+
+	assert_non_null(v);
+	v += 18;
+	while (*v && field < 7)
+		if (*v++ == ' ')
+			field++;
+	while (v[n] && v[n] != ' ' && n + 1 < size) {
+		out[n] = v[n];
+		n++;
+	}
+	out[n] = '\0';
+}
+
+static void
+test_new_refuses_unusable_signing_keys(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	char           wrong[41];
+	(void)state;
+
+	assert_int_equal(tc_pgp_new(home_s, fpr_a, &p, &err), TC_EKEY);
+	assert_null(p);
+	assert_non_null(strstr(err.msg, "no secret key in"));
+	assert_non_null(strstr(err.msg, home_s));
+	assert_non_null(strstr(err.msg, fpr_a));
+
+	assert_int_equal(tc_pgp_new(home_s, fpr_revoked, &p, &err), TC_EKEY);
+	assert_non_null(strstr(err.msg, "is revoked"));
+	assert_int_equal(tc_pgp_new(home_s, fpr_expired, &p, &err), TC_EKEY);
+	assert_non_null(strstr(err.msg, "expired on 2020-01-02"));
+	assert_int_equal(tc_pgp_new(home_s, fpr_disabled, &p, &err), TC_EKEY);
+	assert_non_null(strstr(err.msg, "is disabled"));
+
+	memcpy(wrong, fpr_csirt, 41);
+	wrong[39] = wrong[39] == '0' ? '1' : '0';
+	assert_int_equal(tc_pgp_new(home_s, wrong, &p, &err), TC_EKEY);
+	assert_non_null(strstr(err.msg, "no key with this fingerprint"));
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt + 24, &p, &err),
+	    TC_EKEY); /* a long key ID is not a pin */
+	assert_non_null(strstr(err.msg, "not a 40-hex fingerprint"));
+	assert_int_equal(tc_pgp_new(home_s, NULL, &p, &err), TC_EKEY);
+	assert_null(p);
+
+	/* The CSIRT key works, in lower case too. */
+	for (size_t i = 0; i < 40; i++)
+		wrong[i] = (char)(fpr_csirt[i] >= 'A' ? fpr_csirt[i] + 32
+						      : fpr_csirt[i]);
+	assert_int_equal(tc_pgp_new(home_s, wrong, &p, &err), 0);
+	assert_non_null(p);
+	tc_pgp_free(p);
+	tc_pgp_free(NULL);
+}
+
+static void
+expect_bad(struct tc_pgp *p, const char *fpr, const char *why)
+{
+	struct tc_err err;
+
+	tc_err_clear(&err);
+	assert_int_equal(tc_pgp_check_key(p, fpr, &err), TC_EKEY);
+	if (strstr(err.msg, why) == NULL)
+		fail_msg("%s: got \"%s\", want \"%s\"", fpr ? fpr : "NULL",
+		    err.msg, why);
+}
+
+static void
+test_check_key_reasons(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	char           buf[128], lower[41];
+	(void)state;
+
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(tc_pgp_check_key(p, fpr_a, &err), 0);
+	assert_int_equal(tc_pgp_check_key(p, fpr_b, &err), 0);
+	for (size_t i = 0; i < 41; i++)
+		lower[i] = (char)(fpr_a[i] >= 'A' ? fpr_a[i] + 32 : fpr_a[i]);
+	assert_int_equal(tc_pgp_check_key(p, lower, &err), 0);
+
+	snprintf(buf, sizeof(buf), "key %s is revoked", fpr_revoked);
+	expect_bad(p, fpr_revoked, buf);
+	snprintf(buf, sizeof(buf), "key %s expired on 2020-01-02", fpr_expired);
+	expect_bad(p, fpr_expired, buf);
+	snprintf(buf, sizeof(buf), "key %s is disabled", fpr_disabled);
+	expect_bad(p, fpr_disabled, buf);
+	snprintf(buf, sizeof(buf), "key %s has no valid encryption subkey",
+	    fpr_signonly);
+	expect_bad(p, fpr_signonly, buf);
+
+	/* Pinning: one digit off, A's encryption subkey, a short ID. */
+	memcpy(lower, fpr_a, 41);
+	lower[0] = lower[0] == 'F' ? 'E' : 'F';
+	snprintf(buf, sizeof(buf), "no key with fingerprint %s in the keyring",
+	    lower);
+	expect_bad(p, lower, buf);
+	snprintf(buf, sizeof(buf), "no key with fingerprint %s in the keyring",
+	    subfpr_a);
+	expect_bad(p, subfpr_a, buf);
+	expect_bad(p, fpr_a + 24, "not a 40-hex fingerprint");
+	snprintf(buf, sizeof(buf), "%.20s %s", fpr_a, fpr_a + 20);
+	expect_bad(p, buf, "not a 40-hex fingerprint");
+	snprintf(buf, sizeof(buf), "%s0", fpr_a);
+	expect_bad(p, buf, "not a 40-hex fingerprint");
+	expect_bad(p, "<alice@example.test>", "not a 40-hex fingerprint");
+	expect_bad(p, NULL, "no fingerprint given");
+	tc_pgp_free(p);
+}
+
+static void
+test_sign_entity(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, out = TC_BUF_INIT, st = TC_BUF_INIT;
+	char           bound[64], micalg[32], hash[8], want[64];
+	const char    *p1, *sig;
+	size_t         p1len, siglen;
+	(void)state;
+
+	make_entity(&e);
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	tc_buf_puts(&out, "Subject: kept\r\n"); /* appended after this */
+	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &out, &err), 0);
+	assert_true(strncmp(out.data,
+			"Subject: kept\r\nContent-Type: multipart/signed; "
+			"boundary=\"",
+			57) == 0);
+	assert_crlf(out.data, out.len);
+	param(out.data, "micalg=", micalg, sizeof(micalg));
+	param(out.data, "protocol=", want, sizeof(want));
+	assert_string_equal(want, "application/pgp-signature");
+	split_signed(out.data, out.len, bound, &p1, &p1len, &sig, &siglen);
+	assert_int_equal(p1len, e.len);
+	assert_memory_equal(p1, e.data, e.len); /* byte for byte */
+
+	/* A recipient verifies the exact first-part bytes. */
+	assert_int_equal(verify(home_s, p1, p1len, sig, siglen, &st), 0);
+	snprintf(want, sizeof(want), " %s\n", fpr_csirt);
+	assert_non_null(strstr(st.data, "[GNUPG:] GOODSIG "));
+	assert_non_null(strstr(st.data, want)); /* VALIDSIG primary fpr */
+	hash_field(st.data, hash, sizeof(hash));
+	/* RFC 4880 hash IDs: 8 SHA256, 9 SHA384, 10 SHA512, 11 SHA224. */
+	if (strcmp(hash, "8") == 0)
+		assert_string_equal(micalg, "pgp-sha256");
+	else if (strcmp(hash, "10") == 0)
+		assert_string_equal(micalg, "pgp-sha512");
+	else
+		fail_msg("unexpected hash %s, micalg %s", hash, micalg);
+
+	/* One byte changed: the signature no longer verifies. */
+	{
+		char *copy = tc_xstrndup(p1, p1len);
+
+		copy[p1len / 2] ^= 1;
+		tc_buf_reset(&st);
+		assert_int_not_equal(
+		    verify(home_s, copy, p1len, sig, siglen, &st), 0);
+		assert_non_null(strstr(st.data, "[GNUPG:] BADSIG "));
+		free(copy);
+	}
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+	tc_buf_deinit(&st);
+}
+
+/* micalg is read from gpg's result: force SHA384 through gpg.conf. */
+static void
+test_micalg_follows_gpg(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, out = TC_BUF_INIT, st = TC_BUF_INIT;
+	char           path[128], bound[64], micalg[32], hash[8];
+	const char    *conf = "no-random-seed-file\ndigest-algo SHA384\n";
+	const char    *p1, *sig;
+	size_t         p1len, siglen;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/gpg.conf", home_s);
+	write_file(path, conf, strlen(conf));
+	make_entity(&e);
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &out, &err), 0);
+	write_file(path, "no-random-seed-file\n", 20);
+	param(out.data, "micalg=", micalg, sizeof(micalg));
+	assert_string_equal(micalg, "pgp-sha384");
+	split_signed(out.data, out.len, bound, &p1, &p1len, &sig, &siglen);
+	assert_int_equal(verify(home_s, p1, p1len, sig, siglen, &st), 0);
+	hash_field(st.data, hash, sizeof(hash));
+	assert_string_equal(hash, "9");
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+	tc_buf_deinit(&st);
+}
+
+static void
+test_sign_refuses_bad_entities(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  out = TC_BUF_INIT, longline = TC_BUF_INIT;
+	const char     nul[] = "Content-Type: text/plain\r\n\r\na\0b\r\n";
+	(void)state;
+
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	tc_buf_puts(&out, "prefix");
+#define BAD(s_, n_, code, why)                                              \
+	do {                                                                \
+		assert_int_equal(tc_pgp_sign_entity(p, s_, n_, &out, &err), \
+		    code);                                                  \
+		assert_non_null(strstr(err.msg, why));                      \
+		assert_int_equal(out.len, 6);                               \
+	} while (0)
+	BAD("Content-Type: text/plain\n\nbare LF\n", 36, TC_EINPUT, "bare LF");
+	BAD("Content-Type: text/plain\r\n\r\nbare\rCR\r\n", 37, TC_EINPUT,
+	    "bare CR");
+	BAD("Content-Type: text/plain\r\n\r\ncaf\xc3\xa9\r\n", 35, TC_EINPUT,
+	    "8-bit byte at offset 31");
+	BAD(nul, sizeof(nul) - 1, TC_EINPUT, "NUL byte");
+	BAD("", 0, TC_EINPUT, "empty");
+	tc_buf_puts(&longline, "Content-Type: text/plain\r\n\r\n");
+	for (int i = 0; i < 999; i++)
+		tc_buf_putc(&longline, 'x');
+	tc_buf_puts(&longline, "\r\n");
+	BAD(longline.data, longline.len, TC_EINPUT, "longer than 998");
+	BAD("x", (size_t)TC_PGP_ENTITY_MAX + 1, TC_ELIMIT, "above the limit");
+	/* 998 octets is allowed. */
+	tc_buf_reset(&longline);
+	tc_buf_puts(&longline, "Content-Type: text/plain\r\n\r\n");
+	for (int i = 0; i < 998; i++)
+		tc_buf_putc(&longline, 'x');
+	tc_buf_puts(&longline, "\r\n");
+	assert_int_equal(
+	    tc_pgp_sign_entity(p, longline.data, longline.len, &out, &err), 0);
+#undef BAD
+	tc_pgp_free(p);
+	tc_buf_deinit(&out);
+	tc_buf_deinit(&longline);
+}
+
+/* The outer headers of a sample mail. */
+static void
+outer_headers(struct tc_buf *m, const char *subject, const char *tag)
+{
+	tc_buf_printf(m,
+	    "From: CSIRT Early Warning <cert@csirt.example>\r\n"
+	    "To: alice@example.test\r\n"
+	    "Subject: %s\r\n"
+	    "Date: Tue, 24 Nov 2026 09:30:00 +0000\r\n"
+	    "Message-ID: <sample.%s@csirt.example>\r\n"
+	    "MIME-Version: 1.0\r\n",
+	    subject, tag);
+}
+
+static void
+write_samples(const char *dir, const struct tc_buf *signed_ent,
+    const struct tc_buf *enc)
+{
+	struct tc_buf m = TC_BUF_INIT, k = TC_BUF_INIT;
+	char          path[512];
+
+	outer_headers(&m, "[TLP:AMBER+STRICT] [TEST-EWS-2026-000042] signed",
+	    "sig");
+	tc_buf_append(&m, signed_ent->data, signed_ent->len);
+	snprintf(path, sizeof(path), "%s/signed.eml", dir);
+	write_file(path, m.data, m.len);
+	tc_buf_reset(&m);
+	outer_headers(&m, "[...]", "enc");
+	tc_buf_append(&m, enc->data, enc->len);
+	snprintf(path, sizeof(path), "%s/encrypted.eml", dir);
+	write_file(path, m.data, m.len);
+	assert_int_equal(
+	    gpg(home_s, NULL, &k, "--armor", "--export", fpr_csirt, NULL), 0);
+	snprintf(path, sizeof(path), "%s/csirt.pub.asc", dir);
+	write_file(path, k.data, k.len);
+	tc_buf_reset(&k);
+	assert_int_equal(gpg(home_a, NULL, &k, "--armor",
+			     "--export-secret-keys", fpr_a, NULL),
+	    0);
+	snprintf(path, sizeof(path), "%s/recipient.sec.asc", dir);
+	write_file(path, k.data, k.len);
+	snprintf(path, sizeof(path), "%s/csirt.fpr", dir);
+	write_file(path, fpr_csirt, 40);
+	snprintf(path, sizeof(path), "%s/recipient.fpr", dir);
+	write_file(path, fpr_a, 40);
+	tc_buf_deinit(&m);
+	tc_buf_deinit(&k);
+}
+
+static void
+test_encrypt_signed_entity(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, s = TC_BUF_INIT, enc = TC_BUF_INIT,
+		      plain = TC_BUF_INIT;
+	const char *to_a[] = { fpr_a };
+	char        bound[64], want[128];
+	const char *samples = getenv("TOCSIN_PGP_SAMPLES");
+	(void)state;
+
+	make_entity(&e);
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &s, &err), 0);
+	assert_int_equal(
+	    tc_pgp_encrypt_entity(p, to_a, 1, s.data, s.len, &enc, &err), 0);
+	assert_true(
+	    strncmp(enc.data, "Content-Type: multipart/encrypted; boundary=\"",
+		45) == 0);
+	assert_crlf(enc.data, enc.len);
+	param(enc.data, "protocol=", want, sizeof(want));
+	assert_string_equal(want, "application/pgp-encrypted");
+	param(enc.data, "boundary=", bound, sizeof(bound));
+	snprintf(want, sizeof(want),
+	    "\r\n--%s\r\nContent-Type: application/pgp-encrypted\r\n", bound);
+	assert_non_null(strstr(enc.data, want));
+	assert_non_null(strstr(enc.data, "\r\n\r\nVersion: 1\r\n"));
+	snprintf(want, sizeof(want),
+	    "\r\n--%s\r\nContent-Type: application/octet-stream;", bound);
+	assert_non_null(strstr(enc.data, want));
+	snprintf(want, sizeof(want),
+	    "-----END PGP MESSAGE-----\r\n\r\n--%s--\r\n", bound);
+	assert_true(enc.len > strlen(want));
+	assert_string_equal(enc.data + enc.len - strlen(want), want);
+	/* Nothing of the clear text shows. */
+	assert_null(strstr(enc.data, "TLP:AMBER"));
+	assert_null(strstr(enc.data, "multipart/signed"));
+
+	assert_int_equal(decrypt(home_a, enc.data, &plain), 0);
+	assert_int_equal(plain.len, s.len);
+	assert_memory_equal(plain.data, s.data, s.len);
+	tc_buf_reset(&plain);
+	assert_int_not_equal(decrypt(home_b, enc.data, &plain), 0);
+	assert_int_equal(plain.len, 0);
+
+	if (samples != NULL && samples[0] != '\0')
+		write_samples(samples, &s, &enc);
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&s);
+	tc_buf_deinit(&enc);
+	tc_buf_deinit(&plain);
+}
+
+static void
+test_encrypt_two_recipients(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, enc = TC_BUF_INIT, plain = TC_BUF_INIT;
+	const char    *to[] = { fpr_a, fpr_b };
+	(void)state;
+
+	make_entity(&e);
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(
+	    tc_pgp_encrypt_entity(p, to, 2, e.data, e.len, &enc, &err), 0);
+	assert_int_equal(decrypt(home_a, enc.data, &plain), 0);
+	assert_int_equal(plain.len, e.len);
+	assert_memory_equal(plain.data, e.data, e.len);
+	tc_buf_reset(&plain);
+	assert_int_equal(decrypt(home_b, enc.data, &plain), 0);
+	assert_int_equal(plain.len, e.len);
+	assert_memory_equal(plain.data, e.data, e.len);
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&enc);
+	tc_buf_deinit(&plain);
+}
+
+static void
+test_encrypt_refuses_bad_keys(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, out = TC_BUF_INIT;
+	char           wrong[41];
+	const char    *bad[] = { fpr_revoked, fpr_expired, fpr_disabled,
+		   fpr_signonly, wrong, subfpr_a, "0xDEADBEEF" };
+	const char    *why[] = { "is revoked", "expired on 2020-01-02",
+		   "is disabled", "has no valid encryption subkey",
+		   "no key with fingerprint", "no key with fingerprint",
+		   "not a 40-hex fingerprint" };
+	(void)state;
+
+	memcpy(wrong, fpr_b, 41);
+	wrong[20] = wrong[20] == 'A' ? 'B' : 'A';
+	make_entity(&e);
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	tc_buf_puts(&out, "untouched");
+	for (size_t i = 0; i < TC_NELEM(bad); i++) {
+		const char *to[] = { fpr_a, bad[i] };
+
+		assert_int_equal(
+		    tc_pgp_encrypt_entity(p, to, 2, e.data, e.len, &out, &err),
+		    TC_EKEY);
+		if (strstr(err.msg, why[i]) == NULL)
+			fail_msg("%s: \"%s\"", why[i], err.msg);
+		assert_string_equal(out.data, "untouched");
+	}
+	assert_int_equal(
+	    tc_pgp_encrypt_entity(p, NULL, 0, e.data, e.len, &out, &err),
+	    TC_EKEY);
+	assert_non_null(strstr(err.msg, "no recipient"));
+	{
+		const char *to[] = { fpr_a };
+
+		assert_int_equal(
+		    tc_pgp_encrypt_entity(p, to, 1, "a\nb", 3, &out, &err),
+		    TC_EINPUT);
+		assert_int_equal(tc_pgp_encrypt_entity(p, to,
+				     TC_PGP_RECIPIENTS_MAX + 1, e.data, e.len,
+				     &out, &err),
+		    TC_ELIMIT);
+	}
+	assert_string_equal(out.data, "untouched");
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_refuses_unusable_signing_keys),
+		cmocka_unit_test(test_check_key_reasons),
+		cmocka_unit_test(test_sign_entity),
+		cmocka_unit_test(test_micalg_follows_gpg),
+		cmocka_unit_test(test_sign_refuses_bad_entities),
+		cmocka_unit_test(test_encrypt_signed_entity),
+		cmocka_unit_test(test_encrypt_two_recipients),
+		cmocka_unit_test(test_encrypt_refuses_bad_keys),
+	};
+
+	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
+}
