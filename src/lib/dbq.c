@@ -782,6 +782,8 @@ tc_dbq_close(struct tc_dbq *q, tc_dbq_close_cb cb, void *arg)
 	uv_close((uv_handle_t *)&q->kick, on_timer_closed);
 	s = q->inflight;
 	q->inflight = NULL;
+	if (s == NULL)
+		s = pop_head(q);
 	while (s != NULL) {
 		if (!s->internal)
 			s->cb(q, NULL, "cancelled", "", s->arg);
