@@ -647,6 +647,43 @@ test_close_cancels(void **state)
 	assert_int_equal(c.done, N + 1);
 }
 
+/* A result callback closes q: the statements behind it are cancelled and
+ * nothing touches the connection afterwards. */
+static void
+on_result_close(struct tc_dbq *q, const PGresult *res, const char *error,
+    const char *sqlstate, void *arg)
+{
+	struct ctx *c = arg;
+
+	on_result(q, res, error, sqlstate, arg);
+	assert_string_equal(c->value, "first");
+	tc_dbq_close(q, on_closed, c);
+	c->q = NULL;
+	assert_int_equal(c->done, 3); /* the two behind, cancelled at once */
+}
+
+static void
+test_close_from_callback(void **state)
+{
+	struct ctx c;
+	(void)state;
+
+	ctx_open(&c, "", true);
+	assert_int_equal(
+	    tc_dbq_exec(c.q, "SELECT 'first'", 0, NULL, on_result_close, &c),
+	    0);
+	assert_int_equal(tc_dbq_exec(c.q, "SELECT 2", 0, NULL, on_result, &c),
+	    0);
+	assert_int_equal(tc_dbq_exec(c.q, "SELECT 3", 0, NULL, on_result, &c),
+	    0);
+	assert_true(run_until(&c, &c.closed, 1, 10000));
+	assert_int_equal(c.done, 3);
+	assert_int_equal(c.errors, 2);
+	assert_string_equal(c.error, "cancelled");
+	ctx_close(&c);
+	assert_int_equal(c.done, 3);
+}
+
 /* --- arguments, limits, a server that is not there ------------------------ */
 
 static void
@@ -765,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_listen_notify),
 		cmocka_unit_test(test_arguments_and_limits),
 		cmocka_unit_test(test_close_cancels),
+		cmocka_unit_test(test_close_from_callback),
 		cmocka_unit_test(test_terminate_backend),
 		cmocka_unit_test(test_server_restart),
 	};
