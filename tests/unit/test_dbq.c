@@ -486,6 +486,45 @@ test_terminate_backend(void **state)
 	ctx_close(&c);
 }
 
+/* Terminated while a statement runs: it fails with "connection lost",
+ * exactly once, and the next one runs on the new connection. */
+static void
+test_terminate_in_flight(void **state)
+{
+	struct ctx    c;
+	struct tc_db *db;
+	struct tc_err err;
+	char          pid[16];
+	const char   *p[1] = { pid };
+	uv_timer_t    t;
+	int           fired = 0;
+	(void)state;
+
+	ctx_open(&c, "", true);
+	snprintf(pid, sizeof(pid), "%d", backend_pid(&c));
+	assert_int_equal(
+	    tc_dbq_exec(c.q, "SELECT pg_sleep(5)", 0, NULL, on_result, &c), 0);
+	uv_timer_init(&c.loop, &t);
+	t.data = &fired;
+	uv_timer_start(&t, on_deadline, 50, 0); /* it is in flight */
+	assert_true(run_until(&c, &fired, 1, 5000));
+	uv_close((uv_handle_t *)&t, NULL);
+	assert_int_equal(tc_db_connect("", "test_dbq_peer", &db, &err), 0);
+	assert_int_equal(tc_db_run(db, "terminate",
+			     "SELECT pg_terminate_backend($1)", 1, p, &err),
+	    0);
+	tc_db_close(db);
+	assert_true(run_until(&c, &c.done, 2, 4000)); /* well before 5 s */
+	assert_string_equal(c.error, "connection lost");
+	assert_true(run_until(&c, &c.ups, 2, 10000));
+	assert_int_equal(c.downs, 1);
+	assert_int_equal(run_sql(&c, "SELECT 'again'", 0, NULL), 0);
+	assert_string_equal(c.value, "again");
+	assert_int_equal(c.done, 3);
+	assert_int_equal(c.errors, 1);
+	ctx_close(&c);
+}
+
 struct proc {
 	uv_process_t h;
 	int          exited;
@@ -804,6 +843,7 @@ main(void)
 		cmocka_unit_test(test_close_cancels),
 		cmocka_unit_test(test_close_from_callback),
 		cmocka_unit_test(test_terminate_backend),
+		cmocka_unit_test(test_terminate_in_flight),
 		cmocka_unit_test(test_server_restart),
 	};
 
