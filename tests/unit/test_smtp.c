@@ -671,8 +671,12 @@ auth_case(const char *const *opts, int want_rc)
 		assert_non_null(strstr(err.msg, "AUTH as tocsin"));
 	sink_stop(&k);
 	log = read_file(k.log, NULL);
-	assert_int_equal(count_in(log, ": AUTH "),
-	    opts == NULL ? 1 : (opts[0][1] == 'f'));
+	if (opts == NULL)
+		assert_int_equal(count_in(log, ": AUTH "), 1);
+	else if (strcmp(opts[0], "-a") == 0)
+		assert_int_equal(count_in(log, ": AUTH "), 0);
+	else /* refused: libesmtp tries each mechanism the server offers */
+		assert_true(count_in(log, ": AUTH ") >= 1);
 	free(log);
 	sink_rm(&k);
 	free(d);
