@@ -7,7 +7,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS     = libuv libpq yaml-0.1 gpgme libesmtp-1.0 jansson libcurl libidn2
+PKGS     = libuv libpq yaml-0.1 gpgme libesmtp-1.0 jansson libcurl libidn2 openssl
 OPT     ?= -O2 -g
 HARDEN  ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 SAN     ?=
