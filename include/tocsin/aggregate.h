@@ -60,6 +60,10 @@ void tc_aggregate_free(struct tc_aggregate *agg);
 int tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
     const struct tc_event *ev, size_t ind, enum tc_tlp tlp);
 
+/* Add a product hit of `ev` (a vulnerability affecting the entity's
+ * declared product `asset`, the inventory CPE).  Same return values. */
+int tc_aggregate_add_product(struct tc_aggregate *agg, int64_t entity_id,
+    const struct tc_event *ev, const char *asset, enum tc_tlp tlp);
 /* The groups, sorted by entity then category; valid until the next add or
  * free.  Items of a group are sorted by indicator then port. */
 const struct tc_aggregate_group *tc_aggregate_groups(struct tc_aggregate *agg,

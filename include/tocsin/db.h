@@ -53,6 +53,13 @@ int tc_db_commit(struct tc_db *db, struct tc_err *err);
 /* Never fails in a way the caller can act on; logs. */
 void tc_db_rollback(struct tc_db *db);
 
+/* Build a PostgreSQL array literal to pass as one text parameter:
+ * tc_db_array_begin(), then tc_db_array_add() per element (quoted and
+ * escaped; NULL gives an SQL NULL element), then tc_db_array_end(). */
+void tc_db_array_begin(struct tc_buf *out);
+void tc_db_array_add(struct tc_buf *out, const char *s);
+void tc_db_array_end(struct tc_buf *out);
+
 /* The highest migration this build carries. */
 int tc_db_schema_known(void);
 /* Apply missing migrations.  `applied` gets how many (may be NULL).

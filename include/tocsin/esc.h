@@ -11,10 +11,12 @@
 /* Append the escaped form of `len` bytes of `s` to `out`. */
 void tc_esc_append(struct tc_buf *out, const char *s, size_t len);
 
-/* Escape a NUL-terminated string into a thread-local buffer of at most
- * TC_ESC_MAX bytes (longer input is cut and ends in "...").  Valid until
- * the next tc_esc() call on the same thread; for log arguments. */
+/* Escape a NUL-terminated string into one of TC_ESC_SLOTS thread-local
+ * buffers of at most TC_ESC_MAX bytes (longer input is cut and ends in
+ * "...").  Valid until TC_ESC_SLOTS more tc_esc() calls on the same thread,
+ * so one log line may escape up to that many arguments. */
 #define TC_ESC_MAX 512
+#define TC_ESC_SLOTS 4
 const char *tc_esc(const char *s);
 
 #endif

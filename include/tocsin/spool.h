@@ -42,6 +42,11 @@ int tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb,
  * retried at the next rescan). */
 int tc_spool_finish(struct tc_spool *sp, int status, const char *reason);
 
+/* Leave the file handed out last in incoming/ and hand it out again no
+ * sooner than `delay_ms` from now (a temporary failure, e.g. the database
+ * is down: the file is neither done nor failed).  Returns 0 or TC_EBUG. */
+int tc_spool_postpone(struct tc_spool *sp, unsigned delay_ms,
+    const char *reason);
 /* Trigger a scan now (e.g. after `tocsinctl feed import` dropped a file). */
 void tc_spool_kick(struct tc_spool *sp);
 

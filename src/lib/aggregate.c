@@ -145,12 +145,15 @@ what_of(const struct tc_event *ev)
 
 static void
 item_fill(struct tc_aggregate_item *it, const struct tc_event *ev,
-    const struct tc_indicator *in, const char *what)
+    const struct tc_indicator *in, const char *key, const char *asset,
+    const char *what)
 {
 	struct tc_buf b = TC_BUF_INIT;
 
-	it->indicator = tc_xstrdup(in->text);
-	if (in->type == TC_IND_IPV4 || in->type == TC_IND_IPV6) {
+	it->indicator = tc_xstrdup(key);
+	if (in == NULL) {
+		/* A product hit: nothing host-like to show. */
+	} else if (in->type == TC_IND_IPV4 || in->type == TC_IND_IPV6) {
 		it->ip = tc_xstrdup(in->text);
 	} else {
 		for (size_t i = 0; i < ev->n_ind; i++)
@@ -160,7 +163,7 @@ item_fill(struct tc_aggregate_item *it, const struct tc_event *ev,
 				break;
 			}
 	}
-	if (in->type == TC_IND_DOMAIN)
+	if (in != NULL && in->type == TC_IND_DOMAIN)
 		it->hostname = tc_xstrdup(in->domain ? in->domain : in->text);
 	else
 		it->hostname = dup_cut(field(ev, "hostname"));
@@ -179,7 +182,10 @@ item_fill(struct tc_aggregate_item *it, const struct tc_event *ev,
 	if (b.len)
 		it->cve = tc_xstrndup(b.data, TC_AGGREGATE_TEXT_MAX);
 	tc_buf_reset(&b);
-	if (ev->n_prod > 0) {
+	if (asset != NULL) {
+		/* The entity's own inventory entry says which version it runs. */
+		it->product = dup_cut(asset);
+	} else if (ev->n_prod > 0) {
 		const struct tc_product *p = &ev->prod[0];
 
 		tc_buf_printf(&b, "%s %s", p->vendor ? p->vendor : "",
@@ -260,11 +266,14 @@ group_for(struct tc_aggregate *agg, int64_t entity_id, enum tc_category cat)
 	return agg->n_groups++;
 }
 
-int
-tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
-    const struct tc_event *ev, size_t ind, enum tc_tlp tlp)
+/* Add one finding keyed by `key` (an indicator's text, or for a product
+ * hit the CVEs and the inventory's CPE); `in` is the indicator, NULL for
+ * a product hit. */
+static int
+add_item(struct tc_aggregate *agg, int64_t entity_id,
+    const struct tc_event *ev, const struct tc_indicator *in,
+    const char *key, const char *asset, enum tc_tlp tlp)
 {
-	const struct tc_indicator *in;
 	struct tc_aggregate_group *g;
 	struct tc_aggregate_item  *it;
 	const char                *what;
@@ -273,9 +282,6 @@ tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
 	uint64_t                   h;
 	int                        rc = 0;
 
-	if (ind >= ev->n_ind)
-		return 0;
-	in = &ev->ind[ind];
 	what = what_of(ev);
 	if (what != NULL && strlen(what) > TC_AGGREGATE_TEXT_MAX) {
 		/* Compare on what is kept, so that the hash matches. */
@@ -288,7 +294,7 @@ tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
 	if (ev->severity > g->severity)
 		g->severity = ev->severity;
 
-	h = item_hash(gi, in->text, ev->port, what);
+	h = item_hash(gi, key, ev->port, what);
 	if ((agg->t.used + 1) * 2 > agg->t.cap)
 		table_grow(&agg->t);
 	for (j = h & (agg->t.cap - 1); agg->t.slots[j].group != 0;
@@ -298,7 +304,7 @@ tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
 		if (s->item == 0 || s->hash != h || s->group != gi + 1)
 			continue;
 		it = &g->items[s->item - 1];
-		if (it->port != ev->port || strcmp(it->indicator, in->text) ||
+		if (it->port != ev->port || strcmp(it->indicator, key) ||
 		    strcmp(it->what ? it->what : "", what ? what : ""))
 			continue;
 		/* Same finding again in this run: widen its time span. */
@@ -321,7 +327,7 @@ tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
 	}
 	it = &g->items[g->n_items++];
 	memset(it, 0, sizeof(*it));
-	item_fill(it, ev, in, what);
+	item_fill(it, ev, in, key, asset, what);
 	agg->t.slots[j] = (struct slot){ h, gi + 1, g->n_items };
 	agg->t.used++;
 	agg->total++;
@@ -329,6 +335,39 @@ tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
 	rc = 1;
 out:
 	free(cut);
+	return rc;
+}
+
+int
+tc_aggregate_add(struct tc_aggregate *agg, int64_t entity_id,
+    const struct tc_event *ev, size_t ind, enum tc_tlp tlp)
+{
+	if (ind >= ev->n_ind)
+		return 0;
+	return add_item(agg, entity_id, ev, &ev->ind[ind], ev->ind[ind].text,
+	    NULL, tlp);
+}
+
+int
+tc_aggregate_add_product(struct tc_aggregate *agg, int64_t entity_id,
+    const struct tc_event *ev, const char *asset, enum tc_tlp tlp)
+{
+	struct tc_buf key = TC_BUF_INIT;
+	int           rc;
+
+	/* One finding per (vulnerability, inventory entry): the sighting key
+	 * is "CVE-2024-3400 cpe:2.3:o:paloaltonetworks:pan-os:10.2.9:...". */
+	for (size_t i = 0; i < ev->n_cve; i++)
+		tc_buf_printf(&key, "%s%s", i ? "," : "", ev->cve[i]);
+	if (ev->n_cve == 0)
+		tc_buf_puts(&key, ev->title ? ev->title : "advisory");
+	tc_buf_printf(&key, " %s", asset ? asset : "");
+	if (key.len > TC_AGGREGATE_TEXT_MAX) {
+		key.len = TC_AGGREGATE_TEXT_MAX;
+		key.data[key.len] = '\0';
+	}
+	rc = add_item(agg, entity_id, ev, NULL, key.data, asset, tlp);
+	tc_buf_deinit(&key);
 	return rc;
 }
 

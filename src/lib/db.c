@@ -163,3 +163,35 @@ tc_db_rollback(struct tc_db *db)
 	if (tc_db_run(db, "rollback", "ROLLBACK", 0, NULL, &err) < 0)
 		tc_log_err(TC_LOG_DB, "%s", err.msg);
 }
+
+void
+tc_db_array_begin(struct tc_buf *out)
+{
+	tc_buf_reset(out);
+	tc_buf_putc(out, '{');
+}
+
+void
+tc_db_array_add(struct tc_buf *out, const char *s)
+{
+	if (out->len > 1)
+		tc_buf_putc(out, ',');
+	if (s == NULL) {
+		tc_buf_puts(out, "NULL");
+		return;
+	}
+	/* Array literal syntax: a quoted element escapes " and \ only. */
+	tc_buf_putc(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			tc_buf_putc(out, '\\');
+		tc_buf_putc(out, *s);
+	}
+	tc_buf_putc(out, '"');
+}
+
+void
+tc_db_array_end(struct tc_buf *out)
+{
+	tc_buf_putc(out, '}');
+}

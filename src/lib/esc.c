@@ -51,14 +51,16 @@ tc_esc_append(struct tc_buf *out, const char *str, size_t len)
 const char *
 tc_esc(const char *s)
 {
-	static __thread char out[TC_ESC_MAX];
-	struct tc_buf        b = TC_BUF_INIT;
+	static __thread char     ring[TC_ESC_SLOTS][TC_ESC_MAX];
+	static __thread unsigned next;
+	char                    *out = ring[next++ % TC_ESC_SLOTS];
+	struct tc_buf            b = TC_BUF_INIT;
 
 	if (s == NULL)
 		return "(null)";
 	tc_esc_append(&b, s, strlen(s));
-	if (b.len >= sizeof(out)) {
-		size_t cut = sizeof(out) - 4;
+	if (b.len >= TC_ESC_MAX) {
+		size_t cut = TC_ESC_MAX - 4;
 		/* Do not cut inside a UTF-8 sequence or an escape. */
 		while (cut > 0 && ((unsigned char)b.data[cut] & 0xc0) == 0x80)
 			cut--;

@@ -6,9 +6,20 @@
 struct glue {
 	const struct tc_index *idx;
 	tc_index_hit_cb        hit;
+	tc_event_skip_cb       skip;
 	void                  *arg;
 	struct tc_match_stats *st;
 };
+
+/* The parser hands its own argument (the glue) to both callbacks: the
+ * caller's `skip` must get the caller's argument. */
+static int
+on_skip(const struct tc_err *why, void *arg)
+{
+	struct glue *g = arg;
+
+	return g->skip ? g->skip(why, g->arg) : 0;
+}
 
 static int
 on_event(const struct tc_event *ev, void *arg)
@@ -31,10 +42,10 @@ tc_match_file(const struct tc_index *idx, const char *path,
     struct tc_match_stats *st, struct tc_err *err)
 {
 	struct tc_match_stats local;
-	struct glue           g = { idx, hit, arg, st ? st : &local };
+	struct glue           g = { idx, hit, skip, arg, st ? st : &local };
 
 	memset(g.st, 0, sizeof(*g.st));
-	return tc_feed_parse_file(path, fmt, opts, on_event, skip, &g,
+	return tc_feed_parse_file(path, fmt, opts, on_event, on_skip, &g,
 	    &g.st->feed, err);
 }
 
@@ -45,9 +56,9 @@ tc_match_mem(const struct tc_index *idx, const char *name, const char *data,
     struct tc_match_stats *st, struct tc_err *err)
 {
 	struct tc_match_stats local;
-	struct glue           g = { idx, hit, arg, st ? st : &local };
+	struct glue           g = { idx, hit, skip, arg, st ? st : &local };
 
 	memset(g.st, 0, sizeof(*g.st));
-	return tc_feed_parse_mem(name, data, len, fmt, opts, on_event, skip, &g,
+	return tc_feed_parse_mem(name, data, len, fmt, opts, on_event, on_skip, &g,
 	    &g.st->feed, err);
 }

@@ -1,7 +1,9 @@
 /* mime: see include/tocsin/mime.h. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "tocsin/mime.h"
 #include "tocsin/str.h"
@@ -99,6 +101,10 @@ encode_words(struct tc_buf *out, const char *v, size_t *col)
 		}
 		tc_buf_puts(&w, "?=");
 		if (*col + 1 + w.len > TC_MIME_LINE_SOFT) {
+			/* The folding blank is the separator: a blank just
+			 * written before it would double on unfolding. */
+			if (out->len > 0 && out->data[out->len - 1] == ' ')
+				out->data[--out->len] = '\0';
 			tc_buf_puts(out, "\r\n ");
 			*col = 1;
 		} else if (*col > 0 && out->len > 0 &&
@@ -324,14 +330,31 @@ tc_mime_base64(struct tc_buf *out, const void *data, size_t len)
 void
 tc_mime_boundary(char out[48], const char *const *contents, size_t n)
 {
-	static unsigned long counter;
+	static atomic_ulong counter;
+	static const char   hexd_l[] = "0123456789abcdef";
 
 	for (;;) {
-		int clash = 0;
+		unsigned char r[12];
+		char          rnd[25];
+		size_t        got = 0;
+		int           clash = 0;
 
+		/* 96 random bits (STANDARDS.md §3.5), and a counter so that
+		 * two boundaries of one process never repeat. */
+		while (got < sizeof(r)) {
+			ssize_t k = getrandom(r + got, sizeof(r) - got, 0);
+
+			if (k > 0)
+				got += (size_t)k;
+		}
+		for (size_t i = 0; i < sizeof(r); i++) {
+			rnd[2 * i] = hexd_l[r[i] >> 4];
+			rnd[2 * i + 1] = hexd_l[r[i] & 15];
+		}
+		rnd[24] = '\0';
 		/* "=_" cannot occur in quoted-printable or base64 text. */
-		snprintf(out, 48, "=_tocsin_%08lx%08lx_%lu",
-		    (unsigned long)random(), (unsigned long)random(), ++counter);
+		snprintf(out, 48, "=_tocsin_%s_%lu", rnd,
+		    (unsigned long)atomic_fetch_add(&counter, 1) + 1);
 		for (size_t i = 0; i < n && !clash; i++)
 			clash = contents[i] && strstr(contents[i], out) != NULL;
 		if (!clash)

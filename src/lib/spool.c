@@ -46,6 +46,7 @@ struct tc_spool {
 	void             *arg;
 	tc_spool_close_cb close_cb;
 	void             *close_arg;
+	uint64_t          hold_until; /* uv_now(): no scan before (postpone) */
 };
 
 static void spool_scan(struct tc_spool *sp);
@@ -198,6 +199,25 @@ tc_spool_finish(struct tc_spool *sp, int status, const char *reason)
 	return rc;
 }
 
+int
+tc_spool_postpone(struct tc_spool *sp, unsigned delay_ms, const char *reason)
+{
+	if (tc_fails_assert(sp->state == SPOOL_BUSY ||
+		(sp->state == SPOOL_CLOSING && sp->current != NULL)))
+		return TC_EBUG;
+	tc_log_warning(TC_LOG_FEED, "file=%s result=postponed retry=%ums "
+				    "reason=\"%s\"",
+	    tc_esc(sp->current), delay_ms, tc_esc(reason ? reason : ""));
+	free(sp->current);
+	free(sp->current_path);
+	sp->current = sp->current_path = NULL;
+	if (sp->state == SPOOL_BUSY) {
+		sp->state = SPOOL_IDLE;
+		sp->hold_until = uv_now(sp->loop) + delay_ms;
+	}
+	return 0;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -297,6 +317,8 @@ spool_scan(struct tc_spool *sp)
 		sp->rescan = true;
 		return;
 	}
+	if (uv_now(sp->loop) < sp->hold_until)
+		return; /* postponed: the periodic rescan comes back later */
 	sp->state = SPOOL_SCANNING;
 	rc = uv_fs_scandir(sp->loop, &sp->scan_req, sp->incoming, 0,
 	    on_scandir);

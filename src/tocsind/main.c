@@ -1,27 +1,52 @@
-/* tocsind: the daemon.
- *
- * This build checks its configuration (-n) and refuses to run as root; the
- * event loop that ingests, matches and delivers is not here yet (the
- * library has its parts: spool, puller, control socket, metrics, matching),
- * so starting it without -n says so and exits 1 rather than pretending to
- * work. */
+/* tocsind: the daemon.  Options, privilege and environment checks, then
+ * tc_daemon_run() (daemon.c) runs the event loop until SIGTERM. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "tocsin/config.h"
-#include "tocsin/db.h"
 #include "tocsin/log.h"
+#include "tocsin/pgp.h"
 
 #define DEFAULT_CONFIG "/etc/tocsin/tocsin.yaml"
+
+static enum tc_log_level
+level_of(const char *name)
+{
+	static const char *const names[] = { "crit", "err", "warning",
+		"notice", "info", "debug" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (name != NULL && strcmp(name, names[i]) == 0)
+			return (enum tc_log_level)i;
+	return TC_LOG_INFO;
+}
+
+/* libuv sizes its pool once, at first use: SMTP sessions, compose workers
+ * and two more (registry loads, feed preparation), unless the operator
+ * said otherwise. */
+static void
+set_threadpool(const struct tc_config *cfg)
+{
+	char n[16];
+
+	if (getenv("UV_THREADPOOL_SIZE") != NULL)
+		return;
+	snprintf(n, sizeof(n), "%u",
+	    cfg->smtp.max_sessions + cfg->gpg.workers + 2);
+	setenv("UV_THREADPOOL_SIZE", n, 1);
+}
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: tocsind [-c CONFIG] [-n [-v]] [-V]\n"
+	fprintf(fp, "usage: tocsind [-c CONFIG] [-D] [-n [-v]] [-V]\n"
 		    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		    "  -D       detach: run in the background, log to syslog\n"
 		    "  -n       check the configuration, print \"configuration "
 		    "OK\"\n"
 		    "  -v       with -n: print the effective configuration\n"
@@ -35,12 +60,15 @@ main(int argc, char **argv)
 	struct tc_config *cfg;
 	struct tc_buf     errors = TC_BUF_INIT;
 	struct tc_err     err;
-	int               ch, check = 0, verbose = 0;
+	int               ch, check = 0, verbose = 0, detach = 0;
 
 	if (path == NULL || *path == '\0')
 		path = DEFAULT_CONFIG;
-	while ((ch = getopt(argc, argv, "c:nvVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:DnvVh")) != -1) {
 		switch (ch) {
+		case 'D':
+			detach = 1;
+			break;
 		case 'c':
 			path = optarg;
 			break;
@@ -87,21 +115,17 @@ main(int argc, char **argv)
 				"the service user (see tocsind.service)\n");
 		return 1;
 	}
-	/* Never run against a schema this build does not know. */
-	{
-		struct tc_db *db;
-		int           rc = tc_db_connect(cfg->db.conninfo, "tocsind", &db,
-                    &err);
-
+	set_threadpool(cfg);
+	tc_log_open("tocsind", cfg->log.syslog || detach);
+	tc_log_set_level(level_of(cfg->log.level));
+	if (detach && daemon(0, 0) != 0) {
+		perror("tocsind: daemon");
 		tc_config_unref(cfg);
-		if (rc < 0 || tc_db_check_schema(db, &err) < 0) {
-			fprintf(stderr, "tocsind: %s\n", err.msg);
-			tc_db_close(rc < 0 ? NULL : db);
-			return 1;
-		}
-		tc_db_close(db);
+		return 1;
 	}
-	fprintf(stderr, "tocsind: the delivery loop is not built yet; only "
-			"-n (configuration check) works in this version\n");
-	return 1;
+	/* Before any thread: gpgme's global set-up (STYLE.md §7). */
+	tc_pgp_global_init();
+	umask(077);
+	/* tc_daemon_run takes the configuration's reference. */
+	return tc_daemon_run(path, cfg);
 }

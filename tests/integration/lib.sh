@@ -57,11 +57,15 @@ wait_for() {
 write_config() {
 	mkdir -p "$T/spool" "$T/gnupg"
 	chmod 700 "$T/gnupg"
+	# The service user must read them wherever the checkout is.
+	rm -rf "$T/templates"
+	cp -R "$SRC/templates" "$T/templates"
+	chmod -R a+rX "$T/templates"
 	cat >"$T/tocsin.yaml" <<YAML
 smtp: {from: cert@csirt.example, from_name: "CSIRT Early Warning", host: 127.0.0.1, port: ${SMTP_PORT:-25}, starttls: off, timeout: 10s}
 gpg: {signing_key: ${CSIRT_FPR:-0123456789ABCDEF0123456789ABCDEF01234567}, homedir: $T/gnupg}
-paths: {spool_dir: $T/spool, templates_dir: $SRC/templates}
-service: {reference_prefix: TEST-EWS, control_socket: $T/control.sock, analysts_group: root, suppression_window: 1d}
+paths: {spool_dir: $T/spool, templates_dir: $T/templates}
+service: {reference_prefix: TEST-EWS, control_socket: $T/run/control.sock, analysts_group: $(id -gn "$(service_user)"), suppression_window: 1d}
 YAML
 	for line in "$@"; do
 		echo "$line" >>"$T/tocsin.yaml"
@@ -81,3 +85,114 @@ gen_key() {
 	    --quick-add-key "$fpr" cv25519 encr 1y 2>/dev/null
 	echo "$fpr"
 }
+
+# service_user: the unprivileged account tocsind runs as in the tests (it
+# refuses to run as root), created once; prints its name.
+service_user() {
+	if [ "$(id -u)" -eq 0 ] && ! id tocsin >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin tocsin
+	fi
+	if [ "$(id -u)" -eq 0 ]; then echo tocsin; else id -un; fi
+}
+
+# Contacts of tests/data/registry.yaml, by the digit of their placeholder
+# fingerprint.
+KEY_EMAILS=(x soc@voorbeeld-energie.example ciso@voorbeeld-energie.example
+	cert@reseau-exemple.example it-sicherheit@kundenbetrieb.example
+	informatieveiligheid@stad.example securite@hopital.example
+	security@logistics.example cyber@energy-authority.example
+	cyber@health-authority.example)
+
+# setup_keys [DIGIT...]: the CSIRT's signing key in the service keyring
+# $T/gnupg (CSIRT_FPR), one key per contact in the recipients' keyring
+# $T/rcpt (RCPT_GNUPGHOME; FPR_<digit> exported), and the public keys of
+# the contacts whose digits are given (default: all) imported into the
+# service keyring.  Writes $T/registry.yaml: the sample registry with its
+# placeholder fingerprints replaced by the real ones.
+setup_keys() {
+	local want=${*:-1 2 3 4 5 6 7 8 9} d fpr sedargs=()
+	export RCPT_GNUPGHOME=$T/rcpt
+	mkdir -p -m 700 "$T/gnupg" "$RCPT_GNUPGHOME"
+	for h in "$T/gnupg" "$RCPT_GNUPGHOME"; do
+		echo no-random-seed-file >"$h/gpg.conf"
+	done
+	CSIRT_FPR=$(GNUPGHOME=$T/gnupg gen_key "CSIRT Early Warning" cert@csirt.example)
+	export CSIRT_FPR
+	GNUPGHOME=$T/gnupg gpg --batch --export "$CSIRT_FPR" |
+	    GNUPGHOME=$RCPT_GNUPGHOME gpg --batch --quiet --import 2>/dev/null
+	for d in 1 2 3 4 5 6 7 8 9; do
+		fpr=$(GNUPGHOME=$RCPT_GNUPGHOME gen_key "Contact $d" "${KEY_EMAILS[$d]}")
+		export "FPR_$d=$fpr"
+		sedargs+=(-e "s/\"$d\{40\}\"/\"$fpr\"/" \
+		    -e "s/\"\($d$d$d$d \)\{9\}$d$d$d$d\"/\"$fpr\"/")
+		case " $want " in *" $d "*)
+			GNUPGHOME=$RCPT_GNUPGHOME gpg --batch --export "$fpr" |
+			    GNUPGHOME=$T/gnupg gpg --batch --quiet --import 2>/dev/null ;;
+		esac
+	done
+	sed "${sedargs[@]}" "$SRC/tests/data/registry.yaml" >"$T/registry.yaml"
+	gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
+}
+
+# start_tocsind: run tocsind as the service user in the background (log in
+# $T/tocsind.log), wait until its control socket answers.  stop_tocsind
+# sends SIGTERM and waits for a clean exit.
+start_tocsind() {
+	local u
+	u=$(service_user)
+	chmod 755 "$T"
+	chmod 644 "$T/tocsin.yaml"
+	mkdir -p "$T/spool" "$T/run"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R "$u": "$T/spool" "$T/gnupg" "$T/run"
+		runuser -u "$u" -- env PGHOST="$PGHOST" PGPORT="$PGPORT" \
+		    PGDATABASE="$PGDATABASE" PGUSER="$PGUSER" \
+		    "$TOCSIND" -c "$T/tocsin.yaml" >>"$T/tocsind.log" 2>&1 &
+	else
+		"$TOCSIND" -c "$T/tocsin.yaml" >>"$T/tocsind.log" 2>&1 &
+	fi
+	TOCSIND_PID=$!
+	echo $TOCSIND_PID >"$T/tocsind.pid"
+	wait_for 30 test -S "$T/run/control.sock"
+}
+
+stop_tocsind() {
+	local pid
+	pid=$(cat "$T/tocsind.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 150); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		fail "tocsind did not stop within 30 s of SIGTERM"
+	fi
+	wait "$pid" 2>/dev/null || true
+	rm -f "$T/tocsind.pid"
+}
+
+# drop FILE [NAME]: put a feed file into the spool as a producer would
+# (write elsewhere, rename into incoming/).
+drop() {
+	local name=${2:-$(basename "$1")}
+	cp "$1" "$T/spool/.$name.tmp"
+	[ "$(id -u)" -eq 0 ] && chown "$(service_user)": "$T/spool/.$name.tmp"
+	mv "$T/spool/.$name.tmp" "$T/spool/incoming/$name"
+}
+
+# mails: the files the SMTP sink received, oldest first.
+mails() { ls -1tr "$MAILDIR" 2>/dev/null | sed "s|^|$MAILDIR/|"; }
+mail_count() { ls -1 "$MAILDIR" 2>/dev/null | wc -l; }
+
+# read_mail FILE: mailread.py as the recipients read it (JSON on stdout).
+read_mail() {
+	python3 "$SRC/tests/integration/mailread.py" \
+	    --gnupghome "$RCPT_GNUPGHOME" --expect-signer "$CSIRT_FPR" "$1"
+}
+
+# sql_is QUERY VALUE: true when QUERY yields VALUE (for wait_for, which
+# must re-run the query at every try).
+sql_is() { [ "$(sql "$1")" = "$2" ]; }
+mails_are() { [ "$(mail_count)" -eq "$1" ]; }

@@ -75,8 +75,12 @@ test_subject_prefix_stays_ascii(void **state)
 			     &err),
 	    0);
 	assert_true(strncmp(b.data,
-			"Subject: [TLP:AMBER+STRICT] [CCB-EWS-2026-000042] ",
-			50) == 0);
+			"Subject: [TLP:AMBER+STRICT] [CCB-EWS-2026-000042]",
+			49) == 0);
+	/* Unfolded, one blank separates the prefix from the first word:
+	 * the folding blank is that separator (no doubled space). */
+	assert_non_null(strstr(b.data, "000042]\r\n =?UTF-8?Q?"));
+	assert_null(strstr(b.data, "000042] \r\n"));
 	assert_non_null(strstr(b.data, "=?UTF-8?Q?Vuln=C3=A9rabilit=C3=A9"));
 	check_lines(b.data, 78);
 	/* Every encoded word is at most 75 characters. */

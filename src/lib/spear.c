@@ -1,0 +1,764 @@
+/* spear: prepare, compose and commit a feed file's spear warnings
+ * (spear.h).  Start at tc_spear_prepare(). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tocsin/compose.h"
+#include "tocsin/db.h"
+#include "tocsin/esc.h"
+#include "tocsin/index.h"
+#include "tocsin/log.h"
+#include "tocsin/mem.h"
+#include "tocsin/spear.h"
+#include "tocsin/str.h"
+
+int
+tc_spear_priority(const char *kind)
+{
+	if (kind == NULL)
+		return 3;
+	if (strcmp(kind, "essential") == 0)
+		return 0;
+	if (strcmp(kind, "public_admin") == 0)
+		return 1;
+	if (strcmp(kind, "important") == 0)
+		return 2;
+	return 3;
+}
+
+/* A JSON string of feed text: invalid UTF-8 bytes become '?', so a broken
+ * feed value can neither vanish nor break the document. */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j;
+	char   *copy;
+	size_t  n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (tc_utf8_is_valid(s, n))
+		return json_stringn(s, n);
+	copy = tc_xstrdup(s);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	j = json_stringn(copy, n);
+	free(copy);
+	return j;
+}
+
+static void
+set_str(json_t *o, const char *k, const char *v)
+{
+	json_t *j = jstr(v);
+
+	if (j != NULL)
+		json_object_set_new(o, k, j);
+}
+
+static void
+fmt_time(char *out, size_t size, int64_t t)
+{
+	time_t    tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+json_t *
+tc_spear_context(const struct tc_spear_warning *w,
+    const struct tc_spear_config *sc, time_t now)
+{
+	const struct tc_aggregate_group *g = w->group;
+	json_t *ctx = tc_compose_context(w->tlp, w->reference, sc->from_addr,
+	    sc->from_name, sc->csirt_url, now);
+	json_t *ent = json_object(), *items = json_array();
+	size_t  shown = 0, count = 0;
+	char    ts[64];
+
+	set_str(ent, "name", w->entity_name);
+	set_str(ent, "enterprise_number", w->enterprise_number);
+	json_object_set_new(ctx, "entity", ent);
+	set_str(ctx, "category", tc_category_name(g->category));
+	set_str(ctx, "severity", tc_severity_name(g->severity));
+	for (size_t i = 0; i < g->n_items; i++) {
+		const struct tc_aggregate_item *it = &g->items[i];
+		json_t                         *o;
+
+		if (!w->due[i])
+			continue;
+		count++;
+		if (shown == TC_SPEAR_SHOWN_MAX)
+			continue;
+		shown++;
+		o = json_object();
+		set_str(o, "indicator", it->indicator);
+		set_str(o, "ip", it->ip);
+		set_str(o, "hostname", it->hostname);
+		/* Templates print "AS{{asn}}". */
+		if (it->asn != NULL) {
+			const char *a = it->asn;
+			uint64_t    asn;
+
+			if (tc_str_has_prefix(a, "AS") || tc_str_has_prefix(a, "as"))
+				a += 2;
+			if (tc_parse_uint(a, 1, UINT32_MAX, &asn) == 0)
+				json_object_set_new(o, "asn",
+				    json_integer((json_int_t)asn));
+		}
+		if (it->port != 0)
+			json_object_set_new(o, "port", json_integer(it->port));
+		set_str(o, "protocol", it->protocol);
+		fmt_time(ts, sizeof(ts), it->first_seen);
+		if (*ts)
+			set_str(o, "first_seen", ts);
+		fmt_time(ts, sizeof(ts), it->last_seen);
+		if (*ts)
+			set_str(o, "last_seen", ts);
+		set_str(o, "what", it->what);
+		set_str(o, "cve", it->cve);
+		set_str(o, "product", it->product);
+		/* Only web links become links: never javascript: or data:. */
+		if (it->url != NULL && (tc_str_has_prefix(it->url, "https://") ||
+					   tc_str_has_prefix(it->url, "http://")))
+			set_str(o, "url", it->url);
+		json_object_set_new(o, "exploited", json_boolean(it->exploited));
+		json_array_append_new(items, o);
+	}
+	/* Items the aggregate could not keep are counted too. */
+	count += g->dropped;
+	json_object_set_new(ctx, "items", items);
+	json_object_set_new(ctx, "count", json_integer((json_int_t)count));
+	json_object_set_new(ctx, "shown", json_integer((json_int_t)shown));
+	json_object_set_new(ctx, "truncated", json_boolean(count > shown));
+	if (count > shown)
+		json_object_set_new(ctx, "attachment",
+		    json_string("findings.csv"));
+	return ctx;
+}
+
+/* One CSV cell: quoted when needed; a leading = + - @ (a spreadsheet
+ * formula) gets a leading apostrophe. */
+static void
+csv_cell(struct tc_buf *out, const char *s, bool last)
+{
+	bool quote = false;
+
+	if (s == NULL)
+		s = "";
+	for (const char *p = s; *p; p++)
+		if (*p == '"' || *p == ',' || *p == '\n' || *p == '\r')
+			quote = true;
+	if (quote)
+		tc_buf_putc(out, '"');
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+		tc_buf_putc(out, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			tc_buf_putc(out, '"');
+		tc_buf_putc(out, *s);
+	}
+	if (quote)
+		tc_buf_putc(out, '"');
+	tc_buf_puts(out, last ? "\r\n" : ",");
+}
+
+void
+tc_spear_csv(const struct tc_spear_warning *w, struct tc_buf *out)
+{
+	const struct tc_aggregate_group *g = w->group;
+	char                             ts[64], port[8];
+
+	tc_buf_puts(out, "indicator,ip,hostname,asn,port,protocol,first_seen,"
+			 "last_seen,what,cve,product,url,exploited\r\n");
+	for (size_t i = 0; i < g->n_items; i++) {
+		const struct tc_aggregate_item *it = &g->items[i];
+
+		if (!w->due[i])
+			continue;
+		csv_cell(out, it->indicator, false);
+		csv_cell(out, it->ip, false);
+		csv_cell(out, it->hostname, false);
+		csv_cell(out, it->asn, false);
+		if (it->port)
+			snprintf(port, sizeof(port), "%u", it->port);
+		else
+			port[0] = '\0';
+		csv_cell(out, port, false);
+		csv_cell(out, it->protocol, false);
+		fmt_time(ts, sizeof(ts), it->first_seen);
+		csv_cell(out, ts, false);
+		fmt_time(ts, sizeof(ts), it->last_seen);
+		csv_cell(out, ts, false);
+		csv_cell(out, it->what, false);
+		csv_cell(out, it->cve, false);
+		csv_cell(out, it->product, false);
+		csv_cell(out, it->url, false);
+		csv_cell(out, it->exploited ? "yes" : "", true);
+	}
+}
+
+/* --- step 1 ------------------------------------------------------------- */
+
+struct prep {
+	struct tc_aggregate *agg;
+	struct tc_buf       *report;
+	size_t               reported;
+	size_t               skipped;
+	const struct tc_feed_opts *opts;
+};
+
+static int
+on_hit(const struct tc_event *ev, const struct tc_index_hit *hit, void *arg)
+{
+	struct prep *p = arg;
+	size_t       ind = hit->indicator;
+
+	enum tc_tlp  tlp = ev->tlp_set ? ev->tlp : p->opts->default_tlp;
+
+	/* A product hit names no indicator but the inventory entry. */
+	if (ind == (size_t)-1)
+		(void)tc_aggregate_add_product(p->agg, hit->entity->id, ev,
+		    hit->asset, tlp);
+	else
+		(void)tc_aggregate_add(p->agg, hit->entity->id, ev, ind, tlp);
+	return 0;
+}
+
+static int
+on_skip(const struct tc_err *why, void *arg)
+{
+	struct prep *p = arg;
+
+	p->skipped++;
+	if (p->reported < TC_SPEAR_REPORT_MAX) {
+		tc_buf_printf(p->report, "%s\n", tc_esc(why->msg));
+		p->reported++;
+	}
+	return 0;
+}
+
+static void
+num(char *out, size_t size, int64_t v)
+{
+	snprintf(out, size, "%" PRId64, v);
+}
+
+static int
+find_warning(const struct tc_spear_plan *p, int64_t entity, size_t from)
+{
+	for (size_t i = from; i < p->n; i++)
+		if (p->w[i].entity_id == entity)
+			return (int)i;
+	return -1;
+}
+
+static int
+load_contacts(struct tc_db *db, struct tc_spear_plan *p, struct tc_err *err)
+{
+	static const char sql[] =
+	    "SELECT c.entity_id, c.id, c.email, c.name,"
+	    " coalesce(c.language, e.language)::text, c.pgp_fingerprint"
+	    " FROM contact c JOIN entity e ON e.id = c.entity_id"
+	    " WHERE c.entity_id = ANY($1::bigint[])"
+	    "  AND 'spear' = ANY(c.receives)"
+	    " ORDER BY c.entity_id, c.id";
+	struct tc_buf ids = TC_BUF_INIT;
+	const char   *params[1];
+	PGresult     *res;
+	char          v[32];
+
+	tc_db_array_begin(&ids);
+	for (size_t i = 0; i < p->n; i++) {
+		num(v, sizeof(v), p->w[i].entity_id);
+		tc_db_array_add(&ids, v);
+	}
+	tc_db_array_end(&ids);
+	params[0] = ids.data;
+	res = tc_db_exec(db, "spear contacts", sql, 1, params, err);
+	tc_buf_deinit(&ids);
+	if (res == NULL)
+		return TC_EDB;
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t e = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+
+		/* Every warning of that entity (one per category) gets it. */
+		for (int wi = find_warning(p, e, 0); wi >= 0;
+		     wi = find_warning(p, e, (size_t)wi + 1)) {
+			struct tc_spear_warning *w = &p->w[wi];
+			struct tc_spear_contact *c;
+
+			w->contacts = tc_xreallocarray(w->contacts,
+			    w->n_contacts + 1, sizeof(*w->contacts));
+			c = &w->contacts[w->n_contacts++];
+			memset(c, 0, sizeof(*c));
+			c->id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+			c->email = tc_xstrdup(PQgetvalue(res, r, 2));
+			c->name = PQgetisnull(res, r, 3) ?
+			    NULL :
+			    tc_xstrdup(PQgetvalue(res, r, 3));
+			c->lang = tc_xstrdup(PQgetvalue(res, r, 4));
+			c->fpr = PQgetisnull(res, r, 5) ?
+			    NULL :
+			    tc_xstrdup(PQgetvalue(res, r, 5));
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Which findings are due: never notified, or notified longer ago than the
+ * suppression window (so one that comes back after being gone that long
+ * is sent again). */
+static int
+load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
+    struct tc_err *err)
+{
+	static const char sql[] =
+	    "SELECT t.wi, t.ii FROM unnest($1::int[], $2::int[], $3::bigint[],"
+	    "  $4::category[], $5::text[]) AS t(wi, ii, e, c, ind)"
+	    " LEFT JOIN sighting s ON s.entity_id = t.e AND s.category = t.c"
+	    "  AND s.indicator = t.ind"
+	    " WHERE s.last_notified IS NULL"
+	    "  OR s.last_notified < now() - make_interval(secs => $6::int)";
+	struct tc_buf wis = TC_BUF_INIT, iis = TC_BUF_INIT, es = TC_BUF_INIT,
+		      cs = TC_BUF_INIT, inds = TC_BUF_INIT;
+	const char   *params[6];
+	char          v[32], win[16];
+	PGresult     *res;
+	size_t        total = 0;
+
+	tc_db_array_begin(&wis);
+	tc_db_array_begin(&iis);
+	tc_db_array_begin(&es);
+	tc_db_array_begin(&cs);
+	tc_db_array_begin(&inds);
+	for (size_t w = 0; w < p->n; w++) {
+		const struct tc_aggregate_group *g = p->w[w].group;
+
+		for (size_t i = 0; i < g->n_items; i++) {
+			num(v, sizeof(v), (int64_t)w);
+			tc_db_array_add(&wis, v);
+			num(v, sizeof(v), (int64_t)i);
+			tc_db_array_add(&iis, v);
+			num(v, sizeof(v), g->entity_id);
+			tc_db_array_add(&es, v);
+			tc_db_array_add(&cs, tc_category_name(g->category));
+			tc_db_array_add(&inds, g->items[i].indicator);
+			total++;
+		}
+	}
+	tc_db_array_end(&wis);
+	tc_db_array_end(&iis);
+	tc_db_array_end(&es);
+	tc_db_array_end(&cs);
+	tc_db_array_end(&inds);
+	snprintf(win, sizeof(win), "%u", window_s);
+	params[0] = wis.data;
+	params[1] = iis.data;
+	params[2] = es.data;
+	params[3] = cs.data;
+	params[4] = inds.data;
+	params[5] = win;
+	res = total ? tc_db_exec(db, "spear sightings", sql, 6, params, err) :
+		      NULL;
+	tc_buf_deinit(&wis);
+	tc_buf_deinit(&iis);
+	tc_buf_deinit(&es);
+	tc_buf_deinit(&cs);
+	tc_buf_deinit(&inds);
+	if (total == 0)
+		return 0;
+	if (res == NULL)
+		return TC_EDB;
+	for (int r = 0; r < PQntuples(res); r++) {
+		size_t w = strtoull(PQgetvalue(res, r, 0), NULL, 10);
+		size_t i = strtoull(PQgetvalue(res, r, 1), NULL, 10);
+
+		if (w < p->n && i < p->w[w].group->n_items &&
+		    !p->w[w].due[i]) {
+			p->w[w].due[i] = true;
+			p->w[w].n_due++;
+		}
+	}
+	PQclear(res);
+	p->suppressed = total;
+	for (size_t w = 0; w < p->n; w++)
+		p->suppressed -= p->w[w].n_due;
+	return 0;
+}
+
+/* `n` consecutive references of this year: the counter row is locked by
+ * the UPDATE, so concurrent workers never share one. */
+static int
+alloc_refs(struct tc_db *db, struct tc_spear_plan *p, const char *prefix,
+    time_t now, struct tc_err *err)
+{
+	static const char sql[] =
+	    "INSERT INTO reference_counter AS r (year, last) VALUES ($1, $2)"
+	    " ON CONFLICT (year) DO UPDATE SET last = r.last + $2"
+	    " RETURNING last";
+	const char *params[2];
+	char        year[16], count[16];
+	PGresult   *res;
+	struct tm   tm;
+	long        last, next;
+
+	gmtime_r(&now, &tm);
+	snprintf(year, sizeof(year), "%d", tm.tm_year + 1900);
+	snprintf(count, sizeof(count), "%zu", p->to_send);
+	params[0] = year;
+	params[1] = count;
+	if ((res = tc_db_exec(db, "spear references", sql, 2, params, err)) ==
+	    NULL)
+		return TC_EDB;
+	last = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	next = last - (long)p->to_send + 1;
+	for (size_t i = 0; i < p->n; i++) {
+		struct tc_spear_warning *w = &p->w[i];
+
+		if (w->n_due == 0 || w->n_contacts == 0)
+			continue;
+		snprintf(w->reference, sizeof(w->reference), "%s-%s-%06ld",
+		    prefix, year, next++);
+	}
+	return 0;
+}
+
+int
+tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
+    const char *path, enum tc_feed_format fmt,
+    const struct tc_feed_opts *opts, const struct tc_spear_config *sc,
+    struct tc_spear_plan **out, struct tc_err *err)
+{
+	struct tc_spear_plan            *p = tc_xcalloc(1, sizeof(*p));
+	const struct tc_aggregate_group *g;
+	struct prep                      pr;
+	size_t                           ng;
+	int                              rc;
+
+	p->agg = tc_aggregate_new();
+	memset(&pr, 0, sizeof(pr));
+	pr.agg = p->agg;
+	pr.report = &p->report;
+	pr.opts = opts;
+	rc = tc_match_file(idx, path, fmt, opts, on_hit, on_skip, &pr, &p->st,
+	    err);
+	if (rc < 0)
+		goto fail;
+	if (pr.skipped > pr.reported)
+		tc_buf_printf(&p->report, "... and %zu more skipped records\n",
+		    pr.skipped - pr.reported);
+	g = tc_aggregate_groups(p->agg, &ng);
+	p->w = tc_xcalloc(ng ? ng : 1, sizeof(*p->w));
+	for (size_t i = 0; i < ng; i++) {
+		struct tc_spear_warning      *w = &p->w[p->n++];
+		const struct tc_index_entity *e =
+		    tc_index_entity_by_id(idx, g[i].entity_id);
+
+		w->group = &g[i];
+		w->entity_id = g[i].entity_id;
+		w->entity_name = tc_xstrdup(e ? e->name : "");
+		w->enterprise_number = tc_xstrdup(e ? e->enterprise_number : "");
+		w->priority = tc_spear_priority(e ? e->kind : NULL);
+		w->tlp = tc_tlp_max(g[i].tlp, TC_SPEAR_TLP_MIN);
+		w->due = tc_xcalloc(g[i].n_items ? g[i].n_items : 1, 1);
+	}
+	if (p->n == 0) {
+		*out = p;
+		return 0;
+	}
+	if ((rc = load_contacts(db, p, err)) < 0 ||
+	    (rc = load_due(db, p, sc->suppression_window_s, err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->w[i].n_contacts == 0) {
+			p->no_contact++;
+			tc_log_warning(TC_LOG_MATCH,
+			    "entity=%s category=%s findings=%zu "
+			    "result=no_contact (no contact receives spear "
+			    "warnings)",
+			    tc_esc(p->w[i].enterprise_number),
+			    tc_category_name(p->w[i].group->category),
+			    p->w[i].group->n_items);
+		} else if (p->w[i].n_due > 0) {
+			p->to_send++;
+		}
+	}
+	if (p->to_send > 0 &&
+	    (rc = alloc_refs(db, p, sc->reference_prefix, time(NULL), err)) <
+		0)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	tc_spear_plan_free(p);
+	*out = NULL;
+	return rc;
+}
+
+/* --- step 2 ------------------------------------------------------------- */
+
+static void
+contact_held(struct tc_spear_contact *c, const char *why)
+{
+	tc_buf_deinit_secret(&c->wire);
+	free(c->held_reason);
+	c->held_reason = tc_xstrdup(why);
+}
+
+void
+tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
+    const struct tc_templates *tpl, const struct tc_spear_config *sc,
+    time_t now)
+{
+	const struct tc_aggregate_group *g = w->group;
+	struct tc_buf                    csv = TC_BUF_INIT;
+	char                             name[80];
+	json_t                          *ctx;
+	size_t                           due_shown;
+
+	if (w->reference[0] == '\0')
+		return;
+	ctx = tc_spear_context(w, sc, now);
+	due_shown = (size_t)json_integer_value(json_object_get(ctx, "shown"));
+	if (w->n_due + g->dropped > due_shown)
+		tc_spear_csv(w, &csv);
+	snprintf(name, sizeof(name), "spear-%s", tc_category_name(g->category));
+	/* Sign once per language, encrypt per contact. */
+	for (size_t i = 0; i < w->n_contacts; i++) {
+		struct tc_spear_contact  *c = &w->contacts[i];
+		struct tc_compose_signed  s;
+		struct tc_compose_content cc;
+		struct tc_err             err;
+
+		if (c->held_reason != NULL || c->used_lang[0] != '\0')
+			continue; /* done with an earlier contact's language */
+		memset(&cc, 0, sizeof(cc));
+		cc.template_name = name;
+		cc.lang = c->lang;
+		cc.ctx = ctx;
+		cc.tlp = w->tlp;
+		cc.reference = w->reference;
+		cc.from_addr = sc->from_addr;
+		cc.from_name = sc->from_name;
+		if (csv.len > 0) {
+			cc.attachment_name = "findings.csv";
+			cc.attachment_type = "text/csv";
+			cc.attachment = csv.data;
+			cc.attachment_len = csv.len;
+		}
+		if (tc_compose_sign(pgp, tpl, &cc, &s, &err) < 0) {
+			for (size_t j = i; j < w->n_contacts; j++)
+				if (strcmp(w->contacts[j].lang, c->lang) == 0)
+					contact_held(&w->contacts[j], err.msg);
+			continue;
+		}
+		for (size_t j = i; j < w->n_contacts; j++) {
+			struct tc_spear_contact *d = &w->contacts[j];
+			struct tc_compose_rcpt   r = { d->email, d->name, d->fpr };
+			struct tc_buf            subj = TC_BUF_INIT;
+
+			if (strcmp(d->lang, c->lang) != 0)
+				continue;
+			if (tc_compose_wrap(pgp, &s, &r, now, &d->wire,
+				&d->encrypted, &err) < 0) {
+				contact_held(d, err.msg);
+			} else {
+				tc_compose_outer_subject(&s, d->encrypted,
+				    &subj);
+				d->outer_subject = tc_buf_steal(&subj, NULL);
+			}
+			memcpy(d->used_lang, s.lang, sizeof(d->used_lang));
+		}
+		tc_compose_signed_deinit(&s);
+	}
+	json_decref(ctx);
+	tc_buf_deinit_secret(&csv);
+}
+
+/* --- step 3 ------------------------------------------------------------- */
+
+static const char commit_sql[] =
+    "WITH m AS (INSERT INTO message (reference, kind, entity_id, contact_id,"
+    "   recipient, recipient_fpr, language, subject, tlp, category,"
+    "   priority, state, encrypted, body, held_reason)"
+    "  SELECT $1, 'spear', $2, t.cid, t.rcpt, t.fpr, t.lang::lang_code,"
+    "   t.subj, $3::tlp_label, $4::category, $5::smallint,"
+    "   t.state::message_state, t.enc, decode(t.body, 'hex'), t.held"
+    "  FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[],"
+    "   $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[])"
+    "   AS t(cid, rcpt, fpr, lang, subj, state, enc, body, held)"
+    "  RETURNING id, recipient, state, held_reason),"
+    " s AS (INSERT INTO sighting AS s (entity_id, category, indicator,"
+    "   first_seen, last_seen, last_notified)"
+    "  SELECT $2, $4::category, u.ind, to_timestamp(u.fs),"
+    "   to_timestamp(greatest(u.fs, u.ls)),"
+    "   CASE WHEN u.due AND $1 <> '' THEN now() END"
+    "  FROM unnest($15::text[], $16::float8[], $17::float8[],"
+    "   $18::boolean[]) AS u(ind, fs, ls, due)"
+    "  ON CONFLICT (entity_id, category, indicator) DO UPDATE SET"
+    "   first_seen = least(s.first_seen, excluded.first_seen),"
+    "   last_seen = greatest(s.last_seen, excluded.last_seen),"
+    "   last_notified = coalesce(excluded.last_notified, s.last_notified)),"
+    " a AS (INSERT INTO audit_log (actor, action, reference, detail)"
+    "  SELECT 'tocsind', 'message.' || m.state, $1,"
+    "   jsonb_build_object('message', m.id, 'recipient', m.recipient,"
+    "    'entity', $19::text, 'category', $4::text,"
+    "    'held_reason', m.held_reason) FROM m)"
+    " SELECT count(*) FROM m";
+
+static void
+hex_of(struct tc_buf *out, const struct tc_buf *in)
+{
+	static const char hexd[] = "0123456789abcdef";
+
+	tc_buf_reserve(out, in->len * 2);
+	for (size_t i = 0; i < in->len; i++) {
+		unsigned char c = (unsigned char)in->data[i];
+
+		out->data[out->len++] = hexd[c >> 4];
+		out->data[out->len++] = hexd[c & 15];
+	}
+	out->data[out->len] = '\0';
+}
+
+static int
+commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
+    struct tc_err *err)
+{
+	const struct tc_aggregate_group *g = w->group;
+	struct tc_buf a[13];
+	struct tc_buf hex = TC_BUF_INIT;
+	const char   *params[19];
+	char          ent[32], prio[8], v[32];
+	PGresult     *res;
+	int           rc = 0;
+	bool          sending = w->reference[0] != '\0';
+
+	for (size_t i = 0; i < 13; i++) {
+		tc_buf_init(&a[i]);
+		tc_db_array_begin(&a[i]);
+	}
+	for (size_t i = 0; sending && i < w->n_contacts; i++) {
+		const struct tc_spear_contact *c = &w->contacts[i];
+		bool held = c->held_reason != NULL;
+
+		num(v, sizeof(v), c->id);
+		tc_db_array_add(&a[0], v);
+		tc_db_array_add(&a[1], c->email);
+		tc_db_array_add(&a[2], held ? c->fpr : c->encrypted ? c->fpr : NULL);
+		tc_db_array_add(&a[3], c->used_lang[0] ? c->used_lang : "en");
+		tc_db_array_add(&a[4], c->outer_subject);
+		tc_db_array_add(&a[5], held ? "held" : "queued");
+		/* A held row claims the encryption it would need. */
+		tc_db_array_add(&a[6],
+		    held ? (tc_tlp_needs_encryption(w->tlp) ? "t" : "f") :
+			   (c->encrypted ? "t" : "f"));
+		tc_buf_reset(&hex);
+		hex_of(&hex, &c->wire);
+		tc_db_array_add(&a[7], held ? NULL : tc_buf_cstr(&hex));
+		tc_db_array_add(&a[8], c->held_reason);
+	}
+	for (size_t i = 0; i < g->n_items; i++) {
+		const struct tc_aggregate_item *it = &g->items[i];
+		int64_t now = (int64_t)time(NULL);
+
+		tc_db_array_add(&a[9], it->indicator);
+		num(v, sizeof(v), it->first_seen > 0 ? it->first_seen : now);
+		tc_db_array_add(&a[10], v);
+		num(v, sizeof(v), it->last_seen > 0 ? it->last_seen : now);
+		tc_db_array_add(&a[11], v);
+		tc_db_array_add(&a[12], w->due[i] ? "t" : "f");
+	}
+	for (size_t i = 0; i < 13; i++)
+		tc_db_array_end(&a[i]);
+	num(ent, sizeof(ent), w->entity_id);
+	snprintf(prio, sizeof(prio), "%d", w->priority);
+	params[0] = w->reference;
+	params[1] = ent;
+	params[2] = tc_tlp_name(w->tlp);
+	params[3] = tc_category_name(g->category);
+	params[4] = prio;
+	for (size_t i = 0; i < 13; i++)
+		params[5 + i] = a[i].data;
+	params[18] = w->enterprise_number;
+	res = tc_db_exec(db, "spear queue", commit_sql, 19, params, err);
+	if (res == NULL)
+		rc = TC_EDB;
+	else {
+		rc = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	for (size_t i = 0; i < 13; i++)
+		tc_buf_deinit(&a[i]);
+	tc_buf_deinit(&hex);
+	return rc;
+}
+
+int
+tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
+    struct tc_err *err)
+{
+	int total = 0, rc;
+
+	if (plan->n == 0)
+		return 0;
+	if ((rc = tc_db_begin(db, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct tc_spear_warning *w = &plan->w[i];
+
+		/* Without a contact the findings stay un-notified, so the
+		 * entity hears of them once it has one. */
+		if (w->n_contacts == 0)
+			continue;
+		if ((rc = commit_warning(db, w, err)) < 0) {
+			tc_db_rollback(db);
+			return rc;
+		}
+		total += rc;
+	}
+	if ((rc = tc_db_commit(db, err)) < 0)
+		return rc;
+	return total;
+}
+
+void
+tc_spear_plan_free(struct tc_spear_plan *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct tc_spear_warning *w = &p->w[i];
+
+		for (size_t j = 0; j < w->n_contacts; j++) {
+			struct tc_spear_contact *c = &w->contacts[j];
+
+			free(c->email);
+			free(c->name);
+			free(c->lang);
+			free(c->fpr);
+			tc_buf_deinit_secret(&c->wire);
+			free(c->held_reason);
+			free(c->outer_subject);
+		}
+		free(w->contacts);
+		free(w->due);
+		free(w->entity_name);
+		free(w->enterprise_number);
+	}
+	free(p->w);
+	tc_aggregate_free(p->agg);
+	tc_buf_deinit(&p->report);
+	free(p);
+}

@@ -1,0 +1,470 @@
+/* daemon: set-up, signals, registry reloads and shutdown (daemon.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "tocsin/config.h"
+#include "tocsin/control.h"
+#include "tocsin/db.h"
+#include "tocsin/dbq.h"
+#include "tocsin/esc.h"
+#include "tocsin/index.h"
+#include "tocsin/log.h"
+#include "tocsin/mem.h"
+#include "tocsin/outbox.h"
+#include "tocsin/pgp.h"
+#include "tocsin/registry.h"
+#include "tocsin/spool.h"
+#include "tocsin/template.h"
+
+#define INDEX_DEBOUNCE_MS 300
+#define SEND_TICK_MS 1000
+
+static _Thread_local struct tc_pgp *tl_pgp;
+static _Thread_local unsigned       tl_gen;
+
+struct tc_pgp *
+tc_daemon_thread_pgp(const struct tc_config *cfg, unsigned generation,
+    struct tc_err *err)
+{
+	if (tl_pgp != NULL && tl_gen == generation)
+		return tl_pgp;
+	tc_pgp_free(tl_pgp);
+	tl_pgp = NULL;
+	if (tc_pgp_new(cfg->gpg.homedir, cfg->gpg.signing_key, &tl_pgp, err) <
+	    0)
+		return NULL;
+	tl_gen = generation;
+	return tl_pgp;
+}
+
+static void maybe_stopped(struct tc_daemon *d);
+
+void
+tc_daemon_job_started(struct tc_daemon *d)
+{
+	d->jobs++;
+}
+
+void
+tc_daemon_job_done(struct tc_daemon *d)
+{
+	TC_REQUIRE(d->jobs > 0);
+	d->jobs--;
+	if (d->stopping)
+		maybe_stopped(d);
+}
+
+/* --- registry index ---------------------------------------------------- */
+
+struct index_job {
+	uv_work_t         req;
+	struct tc_daemon *d;
+	struct tc_config *cfg;
+	struct tc_index  *idx;
+	struct tc_err     err;
+};
+
+static void
+index_work(uv_work_t *req)
+{
+	struct index_job *job = container_of(req, struct index_job, req);
+	struct tc_db     *db;
+
+	if (tc_db_connect(job->cfg->db.conninfo, "tocsind-registry", &db,
+		&job->err) < 0)
+		return;
+	job->idx = tc_registry_load(db, &job->err);
+	tc_db_close(db);
+}
+
+static void index_schedule(struct tc_daemon *d);
+
+static void
+index_done(uv_work_t *req, int status)
+{
+	struct index_job *job = container_of(req, struct index_job, req);
+	struct tc_daemon *d = job->d;
+
+	d->index_loading = false;
+	if (status == 0 && job->idx != NULL) {
+		/* Jobs in flight keep the old one through their reference. */
+		tc_index_unref(d->idx);
+		d->idx = job->idx;
+		tc_log_notice(TC_LOG_MATCH,
+		    "result=index_swapped entities=%zu assets=%zu",
+		    tc_index_entities(d->idx), tc_index_assets(d->idx));
+	} else if (status == 0) {
+		tc_log_err(TC_LOG_MATCH, "result=index_kept err=\"%s\"",
+		    tc_esc(job->err.msg));
+		d->index_dirty = true; /* try again later */
+	}
+	tc_config_unref(job->cfg);
+	free(job);
+	tc_daemon_job_done(d);
+	if (d->index_dirty && !d->stopping) {
+		d->index_dirty = false;
+		index_schedule(d);
+	}
+}
+
+static void
+on_index_timer(uv_timer_t *t)
+{
+	struct tc_daemon *d = container_of(t, struct tc_daemon, index_timer);
+	struct index_job *job;
+
+	if (d->stopping)
+		return;
+	if (d->index_loading) {
+		d->index_dirty = true;
+		return;
+	}
+	job = tc_xcalloc(1, sizeof(*job));
+	job->d = d;
+	job->cfg = tc_config_ref(d->cfg);
+	if (uv_queue_work(d->loop, &job->req, index_work, index_done) < 0) {
+		tc_config_unref(job->cfg);
+		free(job);
+		return;
+	}
+	d->index_loading = true;
+	tc_daemon_job_started(d);
+}
+
+static void
+index_schedule(struct tc_daemon *d)
+{
+	/* Several NOTIFYs of one import arrive together: one rebuild. */
+	uv_timer_start(&d->index_timer, on_index_timer, INDEX_DEBOUNCE_MS, 0);
+}
+
+static void
+on_notify(struct tc_dbq *q, const char *channel, const char *payload,
+    void *arg)
+{
+	struct tc_daemon *d = arg;
+
+	(void)q;
+	tc_log_info(TC_LOG_DB, "notify=%s payload=%s", tc_esc(channel),
+	    tc_esc(payload ? payload : ""));
+	index_schedule(d);
+}
+
+static void
+on_db_state(struct tc_dbq *q, bool up, void *arg)
+{
+	struct tc_daemon *d = arg;
+
+	(void)q;
+	tc_log_notice(TC_LOG_DB, "result=%s", up ? "connected" : "lost");
+	if (up && !d->stopping) {
+		/* Changes made while we were away were not notified. */
+		index_schedule(d);
+		tc_sender_kick(d);
+	}
+}
+
+/* --- spool ------------------------------------------------------------- */
+
+static void
+on_spool_file(struct tc_spool *sp, const char *path, const char *name,
+    void *arg)
+{
+	struct tc_daemon *d = arg;
+
+	(void)sp;
+	if (d->stopping) {
+		(void)tc_spool_postpone(d->spool, 1000, "shutting down");
+		return;
+	}
+	tc_feedrun_start(d, path, name);
+}
+
+/* --- control socket ---------------------------------------------------- */
+
+struct status_req {
+	struct tc_daemon       *d;
+	struct tc_control_conn *conn;
+	uint64_t                id;
+};
+
+static void
+on_status(const char *json, const char *error, void *arg)
+{
+	struct status_req *r = arg;
+	json_t            *res;
+	json_error_t       je;
+
+	if (json == NULL) {
+		tc_control_reply(r->conn, r->id, false, NULL, error);
+		free(r);
+		return;
+	}
+	res = json_object();
+	json_object_set_new(res, "outbox", json_loads(json, 0, &je));
+	json_object_set_new(res, "worker", json_string(r->d->worker));
+	json_object_set_new(res, "feed_busy", json_boolean(r->d->feed_busy));
+	json_object_set_new(res, "smtp_sessions",
+	    json_integer(r->d->sessions));
+	json_object_set_new(res, "entities",
+	    json_integer((json_int_t)tc_index_entities(r->d->idx)));
+	json_object_set_new(res, "db_connected",
+	    json_boolean(tc_dbq_is_up(r->d->dbq)));
+	tc_control_reply(r->conn, r->id, true, res, NULL);
+	json_decref(res);
+	free(r);
+}
+
+static void
+on_command(struct tc_control_conn *conn, const struct tc_control_peer *peer,
+    uint64_t id, const char *cmd, json_t *args, void *arg)
+{
+	struct tc_daemon *d = arg;
+
+	(void)args;
+	tc_log_info(TC_LOG_CTL, "user=%s uid=%u cmd=%s", tc_esc(peer->user),
+	    (unsigned)peer->uid, tc_esc(cmd));
+	if (strcmp(cmd, "status") == 0) {
+		struct status_req *r = tc_xcalloc(1, sizeof(*r));
+
+		r->d = d;
+		r->conn = conn;
+		r->id = id;
+		if (tc_outbox_stats(d->dbq, on_status, r) < 0) {
+			free(r);
+			tc_control_reply(conn, id, false, NULL,
+			    "database queue full");
+		}
+		return;
+	}
+	if (strcmp(cmd, "kick") == 0) {
+		tc_spool_kick(d->spool);
+		tc_sender_kick(d);
+		tc_control_reply(conn, id, true, NULL, NULL);
+		return;
+	}
+	tc_control_reply(conn, id, false, NULL, "unknown command");
+}
+
+/* --- signals and shutdown ---------------------------------------------- */
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void
+on_dbq_closed(struct tc_dbq *q, void *arg)
+{
+	(void)q;
+	(void)arg;
+}
+
+static void
+on_spool_closed(struct tc_spool *sp, void *arg)
+{
+	(void)sp;
+	(void)arg;
+}
+
+static void
+on_control_closed(void *arg)
+{
+	(void)arg;
+}
+
+static void
+maybe_stopped(struct tc_daemon *d)
+{
+	if (d->closed || d->jobs > 0 || d->claiming ||
+	    d->records_pending > 0 || d->feed_busy)
+		return;
+	d->closed = true;
+	if (d->spool != NULL) {
+		tc_spool_close(d->spool, on_spool_closed, d);
+		d->spool = NULL;
+	}
+	if (d->control != NULL) {
+		tc_control_close(d->control, on_control_closed, d);
+		d->control = NULL;
+	}
+	if (d->dbq != NULL) {
+		tc_dbq_close(d->dbq, on_dbq_closed, d);
+		d->dbq = NULL;
+	}
+	uv_close((uv_handle_t *)&d->sig_term, on_closed);
+	uv_close((uv_handle_t *)&d->sig_int, on_closed);
+	uv_close((uv_handle_t *)&d->sig_hup, on_closed);
+	uv_close((uv_handle_t *)&d->send_timer, on_closed);
+	uv_close((uv_handle_t *)&d->reap_timer, on_closed);
+	uv_close((uv_handle_t *)&d->index_timer, on_closed);
+	tc_log_notice(TC_LOG_BASE, "result=stopping handles=closing");
+}
+
+static void
+on_stop_signal(uv_signal_t *s, int signum)
+{
+	struct tc_daemon *d = s->data;
+
+	if (d->stopping)
+		return;
+	tc_log_notice(TC_LOG_BASE, "signal=%d result=stopping jobs=%u "
+				   "smtp_sessions=%u",
+	    signum, d->jobs, d->sessions);
+	d->stopping = true;
+	uv_timer_stop(&d->send_timer);
+	uv_timer_stop(&d->reap_timer);
+	uv_timer_stop(&d->index_timer);
+	maybe_stopped(d);
+}
+
+static void
+on_hup(uv_signal_t *s, int signum)
+{
+	struct tc_daemon    *d = s->data;
+	struct tc_buf        errors = TC_BUF_INIT;
+	struct tc_config    *cfg;
+	struct tc_templates *tpl;
+	struct tc_err        err;
+
+	(void)signum;
+	cfg = tc_config_load(d->config_path, &errors, &err);
+	if (cfg == NULL) {
+		tc_log_err(TC_LOG_CONFIG, "result=reload_refused err=\"%s\"",
+		    tc_esc(errors.len ? errors.data : err.msg));
+		tc_buf_deinit(&errors);
+		return;
+	}
+	tc_buf_deinit(&errors);
+	tpl = tc_templates_load(cfg->paths.templates_dir, &err);
+	if (tpl == NULL) {
+		tc_log_err(TC_LOG_RENDER, "result=reload_refused err=\"%s\"",
+		    tc_esc(err.msg));
+		tc_config_unref(cfg);
+		return;
+	}
+	if (strcmp(cfg->db.conninfo, d->cfg->db.conninfo) != 0 ||
+	    strcmp(cfg->paths.spool_dir, d->cfg->paths.spool_dir) != 0 ||
+	    strcmp(cfg->service.control_socket,
+		d->cfg->service.control_socket) != 0)
+		tc_log_warning(TC_LOG_CONFIG,
+		    "result=partial db, spool and control socket changes need a "
+		    "restart");
+	tc_config_unref(d->cfg);
+	d->cfg = cfg;
+	tc_templates_unref(d->tpl);
+	d->tpl = tpl;
+	d->generation++;
+	tc_log_set_level(TC_LOG_INFO);
+	tc_log_notice(TC_LOG_CONFIG, "result=reloaded generation=%u",
+	    d->generation);
+}
+
+/* --- start ------------------------------------------------------------- */
+
+static int
+startup_checks(struct tc_daemon *d, struct tc_err *err)
+{
+	struct tc_db  *db;
+	struct tc_pgp *pgp;
+	int            rc;
+
+	if ((rc = tc_db_connect(d->cfg->db.conninfo, "tocsind", &db, err)) < 0)
+		return rc;
+	if ((rc = tc_db_check_schema(db, err)) < 0) {
+		tc_db_close(db);
+		return rc;
+	}
+	d->idx = tc_registry_load(db, err);
+	tc_db_close(db);
+	if (d->idx == NULL)
+		return TC_EDB;
+	if ((d->tpl = tc_templates_load(d->cfg->paths.templates_dir, err)) ==
+	    NULL)
+		return TC_EINPUT;
+	/* The signing key must work before any mail is composed. */
+	if ((rc = tc_pgp_new(d->cfg->gpg.homedir, d->cfg->gpg.signing_key,
+		 &pgp, err)) < 0)
+		return rc;
+	tc_pgp_free(pgp);
+	return 0;
+}
+
+int
+tc_daemon_run(const char *config_path, struct tc_config *cfg)
+{
+	struct tc_daemon d;
+	uv_loop_t        loop;
+	struct tc_err    err;
+	char             host[64];
+	int              rc;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.config_path = config_path;
+	d.loop = &loop;
+	d.exit_code = 0;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(d.worker, sizeof(d.worker), "%s:%ld", host, (long)getpid());
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = uv_loop_init(&loop)) < 0)
+		tc_fatalx("uv_loop_init: %s", uv_strerror(rc));
+	if (startup_checks(&d, &err) < 0) {
+		fprintf(stderr, "tocsind: %s\n", err.msg);
+		tc_index_unref(d.idx);
+		tc_templates_unref(d.tpl);
+		uv_loop_close(&loop);
+		return 1;
+	}
+	if (tc_dbq_new(&loop, cfg->db.conninfo, "tocsind", on_db_state, &d,
+		&d.dbq, &err) < 0 ||
+	    tc_dbq_listen(d.dbq, "registry", on_notify, &d) < 0 ||
+	    tc_spool_start(&loop, cfg->paths.spool_dir, on_spool_file, &d,
+		&d.spool, &err) < 0 ||
+	    tc_control_start(&loop, cfg->service.control_socket,
+		cfg->service.analysts_group, on_command, &d, &d.control,
+		&err) < 0) {
+		fprintf(stderr, "tocsind: %s\n", err.msg);
+		tc_fatalx("tocsind: start-up failed");
+	}
+	uv_signal_init(&loop, &d.sig_term);
+	uv_signal_init(&loop, &d.sig_int);
+	uv_signal_init(&loop, &d.sig_hup);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = &d;
+	uv_signal_start(&d.sig_term, on_stop_signal, SIGTERM);
+	uv_signal_start(&d.sig_int, on_stop_signal, SIGINT);
+	uv_signal_start(&d.sig_hup, on_hup, SIGHUP);
+	uv_timer_init(&loop, &d.send_timer);
+	uv_timer_init(&loop, &d.reap_timer);
+	uv_timer_init(&loop, &d.index_timer);
+	d.send_timer.data = d.reap_timer.data = &d;
+	uv_timer_start(&d.send_timer, tc_sender_on_timer, 100, SEND_TICK_MS);
+	{
+		uint64_t reap_ms = (uint64_t)cfg->outbox.lease_s * 1000 / 4;
+
+		uv_timer_start(&d.reap_timer, tc_sender_on_reap, 1000,
+		    reap_ms < 5000 ? 5000 : reap_ms);
+	}
+	tc_log_notice(TC_LOG_BASE,
+	    "result=started worker=%s entities=%zu spool=%s control=%s",
+	    d.worker, tc_index_entities(d.idx), tc_esc(cfg->paths.spool_dir),
+	    tc_esc(cfg->service.control_socket));
+	uv_run(&loop, UV_RUN_DEFAULT);
+	rc = uv_loop_close(&loop);
+	if (rc != 0)
+		tc_log_err(TC_LOG_BASE, "result=unclean handles=open err=%s",
+		    uv_strerror(rc));
+	tc_index_unref(d.idx);
+	tc_templates_unref(d.tpl);
+	tc_config_unref(d.cfg);
+	tc_log_notice(TC_LOG_BASE, "result=stopped");
+	return d.exit_code;
+}

@@ -1,0 +1,350 @@
+/* feedrun: one spool file through the spear-warning pipeline (spear.h).
+ *
+ *   prepare (1 job) → compose (gpg.workers jobs in parallel, each a slice
+ *   of the warnings) → commit (1 job) → the file moves to done/
+ *
+ * A file that cannot be read or parsed at all goes to failed/ with the
+ * reason; one whose records were all malformed too.  A database failure
+ * postpones the file (it stays in incoming/ and is tried again), since
+ * nothing was committed.  At shutdown the file is postponed between
+ * stages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "tocsin/config.h"
+#include "tocsin/db.h"
+#include "tocsin/esc.h"
+#include "tocsin/index.h"
+#include "tocsin/log.h"
+#include "tocsin/mem.h"
+#include "tocsin/pgp.h"
+#include "tocsin/puller.h"
+#include "tocsin/spear.h"
+#include "tocsin/spool.h"
+#include "tocsin/template.h"
+
+#define POSTPONE_MS 10000
+
+struct feedrun;
+
+struct compose_job {
+	uv_work_t       req;
+	struct feedrun *run;
+	size_t          slice, slices;
+};
+
+struct feedrun {
+	uv_work_t              req;
+	struct tc_daemon      *d;
+	struct tc_config      *cfg;
+	struct tc_index       *idx;
+	struct tc_templates   *tpl;
+	unsigned               generation;
+	char                  *path, *name;
+	enum tc_feed_format    fmt;
+	struct tc_feed_opts    opts;
+	char                  *feed_name;
+	struct tc_spear_config sc;
+	struct tc_spear_plan  *plan;
+	int                    rc;
+	int                    queued;
+	struct tc_err          err;
+	unsigned               composing; /* compose jobs in flight */
+	uint64_t               started_ms;
+};
+
+static void run_free(struct feedrun *run);
+
+static void
+spear_config(struct feedrun *run)
+{
+	const struct tc_config *c = run->cfg;
+
+	run->sc.reference_prefix = c->service.reference_prefix;
+	run->sc.from_addr = c->smtp.from;
+	run->sc.from_name = c->smtp.from_name;
+	run->sc.csirt_url = NULL;
+	run->sc.suppression_window_s = c->service.suppression_window_s;
+}
+
+/* The configured feed a file belongs to ("<feed>--rest"), if any. */
+static const struct tc_config_feed *
+feed_for(const struct tc_config *cfg, const char *name)
+{
+	size_t n = tc_puller_feed_of(name);
+
+	for (size_t i = 0; n && i < cfg->n_feeds; i++)
+		if (strlen(cfg->feeds[i].name) == n &&
+		    strncmp(cfg->feeds[i].name, name, n) == 0)
+			return &cfg->feeds[i];
+	return NULL;
+}
+
+static void
+finish(struct feedrun *run, int status, const char *reason)
+{
+	struct tc_daemon *d = run->d;
+
+	if (status == TC_EDB || status == TC_ETEMPFAIL)
+		(void)tc_spool_postpone(d->spool, POSTPONE_MS, reason);
+	else
+		(void)tc_spool_finish(d->spool, status, reason);
+	d->feed_busy = false;
+	run_free(run);
+	tc_sender_kick(d);
+	tc_daemon_job_done(d); /* may complete a shutdown */
+}
+
+/* --- commit --------------------------------------------------------------- */
+
+static void
+commit_work(uv_work_t *req)
+{
+	struct feedrun *run = container_of(req, struct feedrun, req);
+	struct tc_db   *db;
+
+	if ((run->rc = tc_db_connect(run->cfg->db.conninfo, "tocsind-feed",
+		 &db, &run->err)) < 0)
+		return;
+	run->rc = tc_spear_commit(db, run->plan, &run->err);
+	if (run->rc >= 0) {
+		/* The audit trail of the import itself. */
+		static const char sql[] =
+		    "INSERT INTO audit_log (actor, action, reference, detail)"
+		    " VALUES ('tocsind', 'feed.processed', NULL,"
+		    " jsonb_build_object('file', $1::text, 'feed', $2::text,"
+		    "  'records', $3::bigint, 'events', $4::bigint,"
+		    "  'skipped', $5::bigint, 'hits', $6::bigint,"
+		    "  'warnings', $7::bigint, 'suppressed', $8::bigint,"
+		    "  'messages', $9::bigint))";
+		const struct tc_spear_plan *p = run->plan;
+		char        v[7][24];
+		const char *params[9];
+
+		snprintf(v[0], sizeof(v[0]), "%zu", p->st.feed.records);
+		snprintf(v[1], sizeof(v[1]), "%zu", p->st.feed.events);
+		snprintf(v[2], sizeof(v[2]), "%zu", p->st.feed.skipped);
+		snprintf(v[3], sizeof(v[3]), "%zu", p->st.hits);
+		snprintf(v[4], sizeof(v[4]), "%zu", p->to_send);
+		snprintf(v[5], sizeof(v[5]), "%zu", p->suppressed);
+		snprintf(v[6], sizeof(v[6]), "%d", run->rc);
+		params[0] = run->name;
+		params[1] = run->feed_name;
+		for (int i = 0; i < 7; i++)
+			params[2 + i] = v[i];
+		run->queued = run->rc;
+		if (tc_db_run(db, "feed audit", sql, 9, params, &run->err) < 0)
+			tc_log_warning(TC_LOG_FEED, "file=%s audit=failed err=\"%s\"",
+			    tc_esc(run->name), tc_esc(run->err.msg));
+		run->rc = 0;
+	}
+	tc_db_close(db);
+}
+
+static void
+commit_done(uv_work_t *req, int status)
+{
+	struct feedrun             *run = container_of(req, struct feedrun, req);
+	const struct tc_spear_plan *p = run->plan;
+
+	if (status < 0 || run->rc < 0) {
+		finish(run, TC_EDB, status < 0 ? "cancelled" : run->err.msg);
+		return;
+	}
+	tc_log_notice(TC_LOG_FEED,
+	    "file=%s feed=%s result=processed records=%zu events=%zu "
+	    "skipped=%zu hits=%zu warnings=%zu suppressed=%zu "
+	    "no_contact=%zu messages=%d ms=%llu",
+	    tc_esc(run->name), tc_esc(run->feed_name), p->st.feed.records,
+	    p->st.feed.events, p->st.feed.skipped, p->st.hits, p->to_send,
+	    p->suppressed, p->no_contact, run->queued,
+	    (unsigned long long)(uv_now(run->d->loop) - run->started_ms));
+	finish(run, 0, NULL);
+}
+
+static void
+start_commit(struct feedrun *run)
+{
+	if (run->d->stopping) {
+		finish(run, TC_ETEMPFAIL, "shutting down");
+		return;
+	}
+	if (uv_queue_work(run->d->loop, &run->req, commit_work, commit_done) <
+	    0)
+		finish(run, TC_ETEMPFAIL, "cannot queue work");
+}
+
+/* --- compose -------------------------------------------------------------- */
+
+static void
+compose_work(uv_work_t *req)
+{
+	struct compose_job *job = container_of(req, struct compose_job, req);
+	struct feedrun     *run = job->run;
+	struct tc_err       err;
+	struct tc_pgp      *pgp;
+	time_t              now = time(NULL);
+
+	pgp = tc_daemon_thread_pgp(run->cfg, run->generation, &err);
+	for (size_t i = job->slice; i < run->plan->n; i += job->slices) {
+		struct tc_spear_warning *w = &run->plan->w[i];
+
+		if (w->reference[0] == '\0')
+			continue;
+		if (pgp == NULL) {
+			/* No signing key: nothing can be sent; hold all. */
+			for (size_t j = 0; j < w->n_contacts; j++)
+				if (w->contacts[j].held_reason == NULL)
+					w->contacts[j].held_reason =
+					    tc_xstrdup(err.msg);
+			continue;
+		}
+		tc_spear_compose(w, pgp, run->tpl, &run->sc, now);
+	}
+}
+
+static void
+compose_done(uv_work_t *req, int status)
+{
+	struct compose_job *job = container_of(req, struct compose_job, req);
+	struct feedrun     *run = job->run;
+
+	(void)status;
+	free(job);
+	if (--run->composing > 0)
+		return;
+	start_commit(run);
+}
+
+static void
+start_compose(struct feedrun *run)
+{
+	size_t slices = run->cfg->gpg.workers ? run->cfg->gpg.workers : 1;
+
+	if (run->plan->to_send < slices)
+		slices = run->plan->to_send ? run->plan->to_send : 1;
+	for (size_t s = 0; s < slices; s++) {
+		struct compose_job *job = tc_xcalloc(1, sizeof(*job));
+
+		job->run = run;
+		job->slice = s;
+		job->slices = slices;
+		if (uv_queue_work(run->d->loop, &job->req, compose_work,
+			compose_done) < 0) {
+			free(job);
+			continue;
+		}
+		run->composing++;
+	}
+	if (run->composing == 0)
+		finish(run, TC_ETEMPFAIL, "cannot queue work");
+}
+
+/* --- prepare -------------------------------------------------------------- */
+
+static void
+prepare_work(uv_work_t *req)
+{
+	struct feedrun *run = container_of(req, struct feedrun, req);
+	struct tc_db   *db;
+
+	if ((run->rc = tc_db_connect(run->cfg->db.conninfo, "tocsind-feed",
+		 &db, &run->err)) < 0)
+		return;
+	run->rc = tc_spear_prepare(db, run->idx, run->path, run->fmt,
+	    &run->opts, &run->sc, &run->plan, &run->err);
+	tc_db_close(db);
+}
+
+static void
+prepare_done(uv_work_t *req, int status)
+{
+	struct feedrun *run = container_of(req, struct feedrun, req);
+	struct tc_spear_plan *p = run->plan;
+
+	if (status < 0) {
+		finish(run, TC_ETEMPFAIL, "cancelled");
+		return;
+	}
+	if (run->rc < 0) {
+		/* Unreadable or unparsable: failed/, with the reason. */
+		finish(run, run->rc == TC_EDB ? TC_EDB : TC_EINPUT,
+		    run->err.msg);
+		return;
+	}
+	if (p->st.feed.skipped > 0) {
+		tc_log_warning(TC_LOG_FEED,
+		    "file=%s skipped=%zu first=\"%s\"", tc_esc(run->name),
+		    p->st.feed.skipped, tc_esc(tc_buf_cstr(&p->report)));
+		if (p->st.feed.events == 0) {
+			struct tc_buf why = TC_BUF_INIT;
+
+			tc_buf_printf(&why,
+			    "%s: no usable record (%zu malformed):\n%s",
+			    run->name, p->st.feed.skipped,
+			    tc_buf_cstr(&p->report));
+			finish(run, TC_EINPUT, why.data);
+			tc_buf_deinit(&why);
+			return;
+		}
+	}
+	if (run->d->stopping) {
+		finish(run, TC_ETEMPFAIL, "shutting down");
+		return;
+	}
+	if (p->to_send > 0)
+		start_compose(run);
+	else
+		start_commit(run);
+}
+
+void
+tc_feedrun_start(struct tc_daemon *d, const char *path, const char *name)
+{
+	struct feedrun              *run = tc_xcalloc(1, sizeof(*run));
+	const struct tc_config_feed *f;
+
+	run->d = d;
+	run->cfg = tc_config_ref(d->cfg);
+	run->idx = tc_index_ref(d->idx);
+	run->tpl = tc_templates_ref(d->tpl);
+	run->generation = d->generation;
+	run->path = tc_xstrdup(path);
+	run->name = tc_xstrdup(name);
+	run->started_ms = uv_now(d->loop);
+	tc_feed_opts_init(&run->opts);
+	run->fmt = TC_FEED_AUTO;
+	f = feed_for(run->cfg, name);
+	if (f != NULL) {
+		enum tc_category cat;
+
+		(void)tc_feed_format_parse(f->format, &run->fmt);
+		run->opts.default_tlp = f->default_tlp;
+		if (f->category && tc_category_parse(f->category, &cat) == 0)
+			run->opts.category = (int)cat;
+		run->feed_name = tc_xstrdup(f->name);
+	} else {
+		run->feed_name = tc_xstrdup(name);
+	}
+	run->opts.feed_name = run->feed_name;
+	spear_config(run);
+	d->feed_busy = true;
+	tc_daemon_job_started(d);
+	if (uv_queue_work(d->loop, &run->req, prepare_work, prepare_done) < 0)
+		finish(run, TC_ETEMPFAIL, "cannot queue work");
+}
+
+static void
+run_free(struct feedrun *run)
+{
+	tc_spear_plan_free(run->plan);
+	tc_index_unref(run->idx);
+	tc_templates_unref(run->tpl);
+	tc_config_unref(run->cfg);
+	free(run->path);
+	free(run->name);
+	free(run->feed_name);
+	free(run);
+}
