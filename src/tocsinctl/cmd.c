@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "tocsin/control.h"
 #include "tocsin/esc.h"
+#include "tocsin/proto.h"
 
 const struct cmd cmds[] = {
 	{ "db", "migrate", "", "apply missing schema migrations", PRIV_WRITE,
@@ -118,6 +120,30 @@ ctx_audit(struct ctx *ctx, const char *action, const char *reference,
 		return -1;
 	}
 	return 0;
+}
+
+json_t *
+ctx_call(struct ctx *ctx, const char *cmd, const json_t *args,
+    unsigned timeout_ms)
+{
+	struct tc_proto_response resp;
+	struct tc_err            err;
+	json_t                  *res = NULL;
+
+	if (ctx_config(ctx) == NULL)
+		return NULL;
+	memset(&resp, 0, sizeof(resp));
+	if (tc_control_call(ctx->cfg->service.control_socket, cmd, args,
+		timeout_ms, &resp, &err) < 0) {
+		ctx_err("%s", err.msg);
+		return NULL;
+	}
+	if (!resp.ok)
+		ctx_err("%s: %s", cmd, resp.error ? resp.error : "refused");
+	else
+		res = resp.result ? json_incref(resp.result) : json_object();
+	tc_proto_response_deinit(&resp);
+	return res;
 }
 
 int

@@ -51,6 +51,15 @@ void ctx_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write an audit_log row; returns 0 or prints the error and returns -1. */
 int ctx_audit(struct ctx *ctx, const char *action, const char *reference,
     const char *detail_json);
+/* Send `cmd` with `args` (may be NULL) to the running tocsind over the
+ * control socket of the configuration and wait for its answer (at most
+ * `timeout_ms`).  Returns the result (a new reference; an empty object
+ * when the daemon sent none), or NULL after printing why: the daemon's
+ * refusal, or that tocsind is not running. */
+struct json_t;
+struct json_t *ctx_call(struct ctx *ctx, const char *cmd,
+    const struct json_t *args, unsigned timeout_ms);
+
 /* Usage line of a command, on stderr; returns EXIT_USAGE. */
 int cmd_usage(const struct cmd *c);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "daemon.h"
 #include "tocsin/config.h"
 #include "tocsin/control.h"
@@ -183,72 +184,6 @@ on_spool_file(struct tc_spool *sp, const char *path, const char *name,
 		return;
 	}
 	tc_feedrun_start(d, path, name);
-}
-
-/* --- control socket ---------------------------------------------------- */
-
-struct status_req {
-	struct tc_daemon       *d;
-	struct tc_control_conn *conn;
-	uint64_t                id;
-};
-
-static void
-on_status(const char *json, const char *error, void *arg)
-{
-	struct status_req *r = arg;
-	json_t            *res;
-	json_error_t       je;
-
-	if (json == NULL) {
-		tc_control_reply(r->conn, r->id, false, NULL, error);
-		free(r);
-		return;
-	}
-	res = json_object();
-	json_object_set_new(res, "outbox", json_loads(json, 0, &je));
-	json_object_set_new(res, "worker", json_string(r->d->worker));
-	json_object_set_new(res, "feed_busy", json_boolean(r->d->feed_busy));
-	json_object_set_new(res, "smtp_sessions",
-	    json_integer(r->d->sessions));
-	json_object_set_new(res, "entities",
-	    json_integer((json_int_t)tc_index_entities(r->d->idx)));
-	json_object_set_new(res, "db_connected",
-	    json_boolean(tc_dbq_is_up(r->d->dbq)));
-	tc_control_reply(r->conn, r->id, true, res, NULL);
-	json_decref(res);
-	free(r);
-}
-
-static void
-on_command(struct tc_control_conn *conn, const struct tc_control_peer *peer,
-    uint64_t id, const char *cmd, json_t *args, void *arg)
-{
-	struct tc_daemon *d = arg;
-
-	(void)args;
-	tc_log_info(TC_LOG_CTL, "user=%s uid=%u cmd=%s", tc_esc(peer->user),
-	    (unsigned)peer->uid, tc_esc(cmd));
-	if (strcmp(cmd, "status") == 0) {
-		struct status_req *r = tc_xcalloc(1, sizeof(*r));
-
-		r->d = d;
-		r->conn = conn;
-		r->id = id;
-		if (tc_outbox_stats(d->dbq, on_status, r) < 0) {
-			free(r);
-			tc_control_reply(conn, id, false, NULL,
-			    "database queue full");
-		}
-		return;
-	}
-	if (strcmp(cmd, "kick") == 0) {
-		tc_spool_kick(d->spool);
-		tc_sender_kick(d);
-		tc_control_reply(conn, id, true, NULL, NULL);
-		return;
-	}
-	tc_control_reply(conn, id, false, NULL, "unknown command");
 }
 
 /* --- signals and shutdown ---------------------------------------------- */
@@ -430,7 +365,7 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 	    tc_spool_start(&loop, cfg->paths.spool_dir, on_spool_file, &d,
 		&d.spool, &err) < 0 ||
 	    tc_control_start(&loop, cfg->service.control_socket,
-		cfg->service.analysts_group, on_command, &d, &d.control,
+		cfg->service.analysts_group, ctl_dispatch, &d, &d.control,
 		&err) < 0) {
 		fprintf(stderr, "tocsind: %s\n", err.msg);
 		tc_fatalx("tocsind: start-up failed");
