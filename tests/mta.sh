@@ -74,6 +74,9 @@ start() {
 	dir=$(cd "$dir" && pwd)
 	etc=$dir/etc
 	chmod 755 "$dir"
+	# Postfix's daemons run as "postfix" and must reach DIR/data.
+	runuser -u postfix -- test -x "$dir" ||
+	    die "$dir is not reachable by the postfix user (make its parents 0755)"
 	mkdir -p "$etc" "$dir/queue" "$dir/data" "$dir/mail"
 	chown postfix: "$dir/data"
 	chown nobody: "$dir/mail"
