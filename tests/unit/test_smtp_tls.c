@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <signal.h>
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -393,5 +394,6 @@ main(void)
 		cmocka_unit_test(test_plain_server_optional),
 	};
 
+	signal(SIGPIPE, SIG_IGN); /* as tocsind does */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
