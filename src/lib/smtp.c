@@ -669,10 +669,6 @@ tc_smtp_send(const struct tc_smtp_params *p, struct tc_smtp_msg *msgs, size_t n,
 
 	if (reason[0] == '\0') {
 		rc = accepted;
-		for (size_t i = 0; i < n; i++)
-			if (src[i].m != NULL && msgs[i].code == 0)
-				set_reason(&msgs[i], "no reply from %s",
-				    s.where);
 		tc_log_debug(TC_LOG_SMTP,
 		    "server=%s tls=%s messages=%zu accepted=%d", s.where,
 		    s.tls_up ? "yes" : "no", queued, accepted);
