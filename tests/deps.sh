@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
 	libuv1-dev libpq-dev libyaml-dev libgpgme-dev libesmtp-dev
-	libjansson-dev libcurl4-openssl-dev libidn2-dev libcmocka-dev
+	libjansson-dev libcurl4-openssl-dev libidn2-dev libcmocka-dev libssl-dev
 	postgresql-15 postgresql-client-15 postfix gnupg gpg-agent
 	valgrind jq curl bc python3 python3-yaml ca-certificates openssl
 	man-db groff-base systemd

@@ -5,7 +5,8 @@
  * recipient's status; never renders, signs or queues.  Blocking (libesmtp runs
  * its own poll loop): call it on a pool thread, one session per call, never
  * shared.  smtp_start_session() success only means the dialogue ran: each
- * message's and recipient's status is read.
+ * message's and recipient's status is read.  The process must ignore
+ * SIGPIPE (tocsind does): libesmtp writes to a socket the server may close.
  *
  * Messages are sent byte for byte.  libesmtp 1.1 cannot switch its header
  * processing off: it adds Date, From and Message-ID when they are missing,
@@ -58,9 +59,15 @@ struct tc_smtp_msg {
 
 /* Send `n` messages in one session.  Returns the number accepted (>= 0), or
  * a negative TC_E* when the session itself failed (connect refused, timeout,
- * STARTTLS required but not offered or failed, AUTH failed); then every
- * message not yet accepted is TC_SMTP_TEMPFAIL with the reason in reply and
- * err is filled.  Per message: 2xx → SENT, 4xx → TEMPFAIL, 5xx → PERMFAIL; a
+ * STARTTLS required but not offered or failed, AUTH failed; TC_EINPUT for
+ * bad parameters or an unreadable ca_file, TC_EPERMFAIL for AUTH refused
+ * with 5xx, TC_ETEMPFAIL otherwise); then every message that got no reply
+ * of its own is TC_SMTP_TEMPFAIL with the reason in reply, and err is
+ * filled.  (libesmtp 1.1 goes on to MAIL FROM when AUTH is refused or not
+ * offered; the call then still fails, but a message the server accepted
+ * anyway stays SENT.)  Per message: 2xx → SENT, 4xx → TEMPFAIL, 5xx →
+ * PERMFAIL, code and reply from the stage that decided (MAIL, RCPT or
+ * data), reply as "code x.y.z text"; a
  * message refused before the session (bad address, bare CR or LF, a line
  * over TC_SMTP_LINE_MAX, headers libesmtp would rewrite) is PERMFAIL with
  * code 0.  With STARTTLS REQUIRED no MAIL FROM is sent unless TLS is up and

@@ -646,6 +646,35 @@ test_nothing_to_send(void **state)
 	free(d);
 }
 
+/* An unreadable CA file is a set-up error: nothing is attempted. */
+static void
+test_bad_ca_file(void **state)
+{
+	struct sink           k;
+	struct tc_smtp_params p;
+	struct tc_smtp_msg    m;
+	struct tc_err         err = { 0 };
+	char                 *d = mk_msg("ca", "", "x\r\n");
+	char                 *log;
+	(void)state;
+
+	msg_init(&m, d);
+	sink_start(&k, NULL);
+	p = params(k.port);
+	p.starttls = TC_STARTTLS_REQUIRED;
+	p.ca_file = "/nonexistent/ca.pem";
+	assert_int_equal(tc_smtp_send(&p, &m, 1, &err), TC_EINPUT);
+	assert_non_null(strstr(err.msg, "cannot load CA /nonexistent/ca.pem"));
+	assert_int_equal(m.result, TC_SMTP_TEMPFAIL);
+	assert_non_null(strstr(m.reply, "cannot load CA"));
+	sink_stop(&k);
+	log = read_file(k.log, NULL);
+	assert_int_equal(count_in(log, ": EHLO "), 0);
+	free(log);
+	sink_rm(&k);
+	free(d);
+}
+
 /* smtp-sink accepts any AUTH; -a hides AUTH, -f AUTH refuses it. */
 static void
 auth_case(const char *const *opts, int want_rc)
@@ -721,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_starttls_optional_not_offered),
 		cmocka_unit_test(test_refused_before_sending),
 		cmocka_unit_test(test_nothing_to_send),
+		cmocka_unit_test(test_bad_ca_file),
 		cmocka_unit_test(test_auth_ok),
 		cmocka_unit_test(test_auth_not_offered),
 		cmocka_unit_test(test_auth_refused),
