@@ -40,6 +40,7 @@
 #include "tocsin/err.h"
 #include "tocsin/feed.h"
 #include "tocsin/match.h"
+#include "tocsin/notify.h"
 
 struct tc_db;
 struct tc_index;
@@ -59,20 +60,6 @@ struct tc_spear_config {
 	unsigned    suppression_window_s;
 };
 
-struct tc_spear_contact {
-	int64_t id;
-	char   *email;
-	char   *name;   /* may be NULL */
-	char   *lang;   /* the contact's, else the entity's */
-	char   *fpr;    /* pinned fingerprint or NULL */
-	/* Filled by tc_spear_compose(): */
-	struct tc_buf wire;
-	bool          encrypted;
-	char         *held_reason; /* non-NULL: held, wire empty */
-	char         *outer_subject;
-	char          used_lang[3];
-};
-
 struct tc_spear_warning {
 	int64_t                         entity_id;
 	char                           *entity_name;
@@ -85,7 +72,7 @@ struct tc_spear_warning {
 	const struct tc_aggregate_group *group;   /* borrowed from the plan */
 	bool                           *due;      /* per item of the group */
 	size_t                          n_due;
-	struct tc_spear_contact        *contacts;
+	struct tc_notify_rcpt          *rcpt;     /* its contacts */
 	size_t                          n_contacts;
 	char                            reference[64]; /* "" if none sent */
 };
@@ -108,10 +95,11 @@ int tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
     const char *path, enum tc_feed_format fmt,
     const struct tc_feed_opts *opts, const struct tc_spear_config *sc,
     struct tc_spear_plan **out, struct tc_err *err);
-/* Step 2, for one warning with a reference. */
+/* Step 2, for one warning with a reference (notify.h).  `pgp` NULL holds
+ * every recipient with `pgp_error`. */
 void tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
-    const struct tc_templates *tpl, const struct tc_spear_config *sc,
-    time_t now);
+    const char *pgp_error, const struct tc_templates *tpl,
+    const struct tc_spear_config *sc, time_t now);
 /* Step 3.  Returns the number of messages queued or held, or TC_EDB. */
 int tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
     struct tc_err *err);

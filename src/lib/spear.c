@@ -11,6 +11,7 @@
 #include "tocsin/index.h"
 #include "tocsin/log.h"
 #include "tocsin/mem.h"
+#include "tocsin/notify.h"
 #include "tocsin/spear.h"
 #include "tocsin/str.h"
 
@@ -294,14 +295,16 @@ load_contacts(struct tc_db *db, struct tc_spear_plan *p, struct tc_err *err)
 		for (int wi = find_warning(p, e, 0); wi >= 0;
 		     wi = find_warning(p, e, (size_t)wi + 1)) {
 			struct tc_spear_warning *w = &p->w[wi];
-			struct tc_spear_contact *c;
+			struct tc_notify_rcpt   *c;
 
-			w->contacts = tc_xreallocarray(w->contacts,
-			    w->n_contacts + 1, sizeof(*w->contacts));
-			c = &w->contacts[w->n_contacts++];
+			w->rcpt = tc_xreallocarray(w->rcpt, w->n_contacts + 1,
+			    sizeof(*w->rcpt));
+			c = &w->rcpt[w->n_contacts++];
 			memset(c, 0, sizeof(*c));
-			c->id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-			c->email = tc_xstrdup(PQgetvalue(res, r, 2));
+			c->entity_id = w->entity_id;
+			c->contact_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+			c->priority = w->priority;
+			c->addr = tc_xstrdup(PQgetvalue(res, r, 2));
 			c->name = PQgetisnull(res, r, 3) ?
 			    NULL :
 			    tc_xstrdup(PQgetvalue(res, r, 3));
@@ -396,42 +399,26 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 	return 0;
 }
 
-/* `n` consecutive references of this year: the counter row is locked by
- * the UPDATE, so concurrent workers never share one. */
+/* One reference per warning that will be sent. */
 static int
 alloc_refs(struct tc_db *db, struct tc_spear_plan *p, const char *prefix,
     time_t now, struct tc_err *err)
 {
-	static const char sql[] =
-	    "INSERT INTO reference_counter AS r (year, last) VALUES ($1, $2)"
-	    " ON CONFLICT (year) DO UPDATE SET last = r.last + $2"
-	    " RETURNING last";
-	const char *params[2];
-	char        year[16], count[16];
-	PGresult   *res;
-	struct tm   tm;
-	long        last, next;
+	char (*refs)[64] = tc_xcalloc(p->to_send, sizeof(*refs));
+	size_t k = 0;
+	int    rc;
 
-	gmtime_r(&now, &tm);
-	snprintf(year, sizeof(year), "%d", tm.tm_year + 1900);
-	snprintf(count, sizeof(count), "%zu", p->to_send);
-	params[0] = year;
-	params[1] = count;
-	if ((res = tc_db_exec(db, "spear references", sql, 2, params, err)) ==
-	    NULL)
-		return TC_EDB;
-	last = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	next = last - (long)p->to_send + 1;
-	for (size_t i = 0; i < p->n; i++) {
-		struct tc_spear_warning *w = &p->w[i];
+	if ((rc = tc_notify_references(db, prefix, p->to_send, now, refs,
+		 err)) == 0)
+		for (size_t i = 0; i < p->n; i++) {
+			struct tc_spear_warning *w = &p->w[i];
 
-		if (w->n_due == 0 || w->n_contacts == 0)
-			continue;
-		snprintf(w->reference, sizeof(w->reference), "%s-%s-%06ld",
-		    prefix, year, next++);
-	}
-	return 0;
+			if (w->n_due == 0 || w->n_contacts == 0)
+				continue;
+			memcpy(w->reference, refs[k++], sizeof(w->reference));
+		}
+	free(refs);
+	return rc;
 }
 
 int
@@ -508,200 +495,112 @@ fail:
 
 /* --- step 2 ------------------------------------------------------------- */
 
-static void
-contact_held(struct tc_spear_contact *c, const char *why)
-{
-	tc_buf_deinit_secret(&c->wire);
-	free(c->held_reason);
-	c->held_reason = tc_xstrdup(why);
-}
-
 void
 tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
-    const struct tc_templates *tpl, const struct tc_spear_config *sc,
-    time_t now)
+    const char *pgp_error, const struct tc_templates *tpl,
+    const struct tc_spear_config *sc, time_t now)
 {
 	const struct tc_aggregate_group *g = w->group;
 	struct tc_buf                    csv = TC_BUF_INIT;
+	struct tc_notify                 n;
 	char                             name[80];
 	json_t                          *ctx;
-	size_t                           due_shown;
 
 	if (w->reference[0] == '\0')
 		return;
 	ctx = tc_spear_context(w, sc, now);
-	due_shown = (size_t)json_integer_value(json_object_get(ctx, "shown"));
-	if (w->n_due + g->dropped > due_shown)
+	memset(&n, 0, sizeof(n));
+	if (json_is_true(json_object_get(ctx, "truncated"))) {
 		tc_spear_csv(w, &csv);
-	snprintf(name, sizeof(name), "spear-%s", tc_category_name(g->category));
-	/* Sign once per language, encrypt per contact. */
-	for (size_t i = 0; i < w->n_contacts; i++) {
-		struct tc_spear_contact  *c = &w->contacts[i];
-		struct tc_compose_signed  s;
-		struct tc_compose_content cc;
-		struct tc_err             err;
-
-		if (c->held_reason != NULL || c->used_lang[0] != '\0')
-			continue; /* done with an earlier contact's language */
-		memset(&cc, 0, sizeof(cc));
-		cc.template_name = name;
-		cc.lang = c->lang;
-		cc.ctx = ctx;
-		cc.tlp = w->tlp;
-		cc.reference = w->reference;
-		cc.from_addr = sc->from_addr;
-		cc.from_name = sc->from_name;
-		if (csv.len > 0) {
-			cc.attachment_name = "findings.csv";
-			cc.attachment_type = "text/csv";
-			cc.attachment = csv.data;
-			cc.attachment_len = csv.len;
-		}
-		if (tc_compose_sign(pgp, tpl, &cc, &s, &err) < 0) {
-			for (size_t j = i; j < w->n_contacts; j++)
-				if (strcmp(w->contacts[j].lang, c->lang) == 0)
-					contact_held(&w->contacts[j], err.msg);
-			continue;
-		}
-		for (size_t j = i; j < w->n_contacts; j++) {
-			struct tc_spear_contact *d = &w->contacts[j];
-			struct tc_compose_rcpt   r = { d->email, d->name, d->fpr };
-			struct tc_buf            subj = TC_BUF_INIT;
-
-			if (strcmp(d->lang, c->lang) != 0)
-				continue;
-			if (tc_compose_wrap(pgp, &s, &r, now, &d->wire,
-				&d->encrypted, &err) < 0) {
-				contact_held(d, err.msg);
-			} else {
-				tc_compose_outer_subject(&s, d->encrypted,
-				    &subj);
-				d->outer_subject = tc_buf_steal(&subj, NULL);
-			}
-			memcpy(d->used_lang, s.lang, sizeof(d->used_lang));
-		}
-		tc_compose_signed_deinit(&s);
+		n.attachment_name = "findings.csv";
+		n.attachment_type = "text/csv";
+		n.attachment = csv.data;
+		n.attachment_len = csv.len;
 	}
+	snprintf(name, sizeof(name), "spear-%s", tc_category_name(g->category));
+	n.kind = "spear";
+	n.template_name = name;
+	n.tlp = w->tlp;
+	n.reference = w->reference;
+	n.category = tc_category_name(g->category);
+	n.ctx = ctx;
+	n.from_addr = sc->from_addr;
+	n.from_name = sc->from_name;
+	n.rcpt = w->rcpt;
+	n.n_rcpt = w->n_contacts;
+	tc_notify_compose(&n, pgp, pgp_error, tpl, now);
 	json_decref(ctx);
 	tc_buf_deinit_secret(&csv);
 }
 
 /* --- step 3 ------------------------------------------------------------- */
 
-static const char commit_sql[] =
-    "WITH m AS (INSERT INTO message (reference, kind, entity_id, contact_id,"
-    "   recipient, recipient_fpr, language, subject, tlp, category,"
-    "   priority, state, encrypted, body, held_reason)"
-    "  SELECT $1, 'spear', $2, t.cid, t.rcpt, t.fpr, t.lang::lang_code,"
-    "   t.subj, $3::tlp_label, $4::category, $5::smallint,"
-    "   t.state::message_state, t.enc, decode(t.body, 'hex'), t.held"
-    "  FROM unnest($6::bigint[], $7::text[], $8::text[], $9::text[],"
-    "   $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[])"
-    "   AS t(cid, rcpt, fpr, lang, subj, state, enc, body, held)"
-    "  RETURNING id, recipient, state, held_reason),"
-    " s AS (INSERT INTO sighting AS s (entity_id, category, indicator,"
-    "   first_seen, last_seen, last_notified)"
-    "  SELECT $2, $4::category, u.ind, to_timestamp(u.fs),"
-    "   to_timestamp(greatest(u.fs, u.ls)),"
-    "   CASE WHEN u.due AND $1 <> '' THEN now() END"
-    "  FROM unnest($15::text[], $16::float8[], $17::float8[],"
-    "   $18::boolean[]) AS u(ind, fs, ls, due)"
-    "  ON CONFLICT (entity_id, category, indicator) DO UPDATE SET"
-    "   first_seen = least(s.first_seen, excluded.first_seen),"
-    "   last_seen = greatest(s.last_seen, excluded.last_seen),"
-    "   last_notified = coalesce(excluded.last_notified, s.last_notified)),"
-    " a AS (INSERT INTO audit_log (actor, action, reference, detail)"
-    "  SELECT 'tocsind', 'message.' || m.state, $1,"
-    "   jsonb_build_object('message', m.id, 'recipient', m.recipient,"
-    "    'entity', $19::text, 'category', $4::text,"
-    "    'held_reason', m.held_reason) FROM m)"
-    " SELECT count(*) FROM m";
-
-static void
-hex_of(struct tc_buf *out, const struct tc_buf *in)
-{
-	static const char hexd[] = "0123456789abcdef";
-
-	tc_buf_reserve(out, in->len * 2);
-	for (size_t i = 0; i < in->len; i++) {
-		unsigned char c = (unsigned char)in->data[i];
-
-		out->data[out->len++] = hexd[c >> 4];
-		out->data[out->len++] = hexd[c & 15];
-	}
-	out->data[out->len] = '\0';
-}
+/* Last seen for every finding of the warning, last notified for the ones
+ * it sends. */
+static const char sighting_sql[] =
+    "INSERT INTO sighting AS s (entity_id, category, indicator, first_seen,"
+    "  last_seen, last_notified)"
+    " SELECT $1, $2::category, u.ind, to_timestamp(u.fs),"
+    "  to_timestamp(greatest(u.fs, u.ls)),"
+    "  CASE WHEN u.due AND $3 THEN now() END"
+    " FROM unnest($4::text[], $5::float8[], $6::float8[], $7::boolean[])"
+    "  AS u(ind, fs, ls, due)"
+    " ON CONFLICT (entity_id, category, indicator) DO UPDATE SET"
+    "  first_seen = least(s.first_seen, excluded.first_seen),"
+    "  last_seen = greatest(s.last_seen, excluded.last_seen),"
+    "  last_notified = coalesce(excluded.last_notified, s.last_notified)";
 
 static int
 commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
     struct tc_err *err)
 {
 	const struct tc_aggregate_group *g = w->group;
-	struct tc_buf a[13];
-	struct tc_buf hex = TC_BUF_INIT;
-	const char   *params[19];
-	char          ent[32], prio[8], v[32];
-	PGresult     *res;
-	int           rc = 0;
-	bool          sending = w->reference[0] != '\0';
+	struct tc_buf                    a[4];
+	const char                      *params[7];
+	char                             ent[32], v[32];
+	int                              rc = 0;
+	int64_t                          now = (int64_t)time(NULL);
+	bool                             sending = w->reference[0] != '\0';
 
-	for (size_t i = 0; i < 13; i++) {
+	if (sending) {
+		struct tc_notify n;
+
+		memset(&n, 0, sizeof(n));
+		n.kind = "spear";
+		n.tlp = w->tlp;
+		n.reference = w->reference;
+		n.category = tc_category_name(g->category);
+		n.rcpt = w->rcpt;
+		n.n_rcpt = w->n_contacts;
+		if ((rc = tc_notify_queue(db, &n, err)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < 4; i++) {
 		tc_buf_init(&a[i]);
 		tc_db_array_begin(&a[i]);
 	}
-	for (size_t i = 0; sending && i < w->n_contacts; i++) {
-		const struct tc_spear_contact *c = &w->contacts[i];
-		bool held = c->held_reason != NULL;
-
-		num(v, sizeof(v), c->id);
-		tc_db_array_add(&a[0], v);
-		tc_db_array_add(&a[1], c->email);
-		tc_db_array_add(&a[2], held ? c->fpr : c->encrypted ? c->fpr : NULL);
-		tc_db_array_add(&a[3], c->used_lang[0] ? c->used_lang : "en");
-		tc_db_array_add(&a[4], c->outer_subject);
-		tc_db_array_add(&a[5], held ? "held" : "queued");
-		/* A held row claims the encryption it would need. */
-		tc_db_array_add(&a[6],
-		    held ? (tc_tlp_needs_encryption(w->tlp) ? "t" : "f") :
-			   (c->encrypted ? "t" : "f"));
-		tc_buf_reset(&hex);
-		hex_of(&hex, &c->wire);
-		tc_db_array_add(&a[7], held ? NULL : tc_buf_cstr(&hex));
-		tc_db_array_add(&a[8], c->held_reason);
-	}
 	for (size_t i = 0; i < g->n_items; i++) {
 		const struct tc_aggregate_item *it = &g->items[i];
-		int64_t now = (int64_t)time(NULL);
 
-		tc_db_array_add(&a[9], it->indicator);
+		tc_db_array_add(&a[0], it->indicator);
 		num(v, sizeof(v), it->first_seen > 0 ? it->first_seen : now);
-		tc_db_array_add(&a[10], v);
+		tc_db_array_add(&a[1], v);
 		num(v, sizeof(v), it->last_seen > 0 ? it->last_seen : now);
-		tc_db_array_add(&a[11], v);
-		tc_db_array_add(&a[12], w->due[i] ? "t" : "f");
+		tc_db_array_add(&a[2], v);
+		tc_db_array_add(&a[3], w->due[i] ? "t" : "f");
 	}
-	for (size_t i = 0; i < 13; i++)
+	for (size_t i = 0; i < 4; i++)
 		tc_db_array_end(&a[i]);
 	num(ent, sizeof(ent), w->entity_id);
-	snprintf(prio, sizeof(prio), "%d", w->priority);
-	params[0] = w->reference;
-	params[1] = ent;
-	params[2] = tc_tlp_name(w->tlp);
-	params[3] = tc_category_name(g->category);
-	params[4] = prio;
-	for (size_t i = 0; i < 13; i++)
-		params[5 + i] = a[i].data;
-	params[18] = w->enterprise_number;
-	res = tc_db_exec(db, "spear queue", commit_sql, 19, params, err);
-	if (res == NULL)
+	params[0] = ent;
+	params[1] = tc_category_name(g->category);
+	params[2] = sending ? "t" : "f";
+	for (size_t i = 0; i < 4; i++)
+		params[3 + i] = a[i].data;
+	if (tc_db_run(db, "sightings", sighting_sql, 7, params, err) < 0)
 		rc = TC_EDB;
-	else {
-		rc = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
-		PQclear(res);
-	}
-	for (size_t i = 0; i < 13; i++)
+	for (size_t i = 0; i < 4; i++)
 		tc_buf_deinit(&a[i]);
-	tc_buf_deinit(&hex);
 	return rc;
 }
 
@@ -742,17 +641,16 @@ tc_spear_plan_free(struct tc_spear_plan *p)
 		struct tc_spear_warning *w = &p->w[i];
 
 		for (size_t j = 0; j < w->n_contacts; j++) {
-			struct tc_spear_contact *c = &w->contacts[j];
+			struct tc_notify_rcpt *c = &w->rcpt[j];
 
-			free(c->email);
-			free(c->name);
-			free(c->lang);
-			free(c->fpr);
-			tc_buf_deinit_secret(&c->wire);
-			free(c->held_reason);
-			free(c->outer_subject);
+			/* The strings are the plan's own copies. */
+			free((char *)(uintptr_t)c->addr);
+			free((char *)(uintptr_t)c->name);
+			free((char *)(uintptr_t)c->lang);
+			free((char *)(uintptr_t)c->fpr);
+			tc_notify_rcpt_deinit(c);
 		}
-		free(w->contacts);
+		free(w->rcpt);
 		free(w->due);
 		free(w->entity_name);
 		free(w->enterprise_number);

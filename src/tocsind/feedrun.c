@@ -188,21 +188,9 @@ compose_work(uv_work_t *req)
 	time_t              now = time(NULL);
 
 	pgp = tc_daemon_thread_pgp(run->cfg, run->generation, &err);
-	for (size_t i = job->slice; i < run->plan->n; i += job->slices) {
-		struct tc_spear_warning *w = &run->plan->w[i];
-
-		if (w->reference[0] == '\0')
-			continue;
-		if (pgp == NULL) {
-			/* No signing key: nothing can be sent; hold all. */
-			for (size_t j = 0; j < w->n_contacts; j++)
-				if (w->contacts[j].held_reason == NULL)
-					w->contacts[j].held_reason =
-					    tc_xstrdup(err.msg);
-			continue;
-		}
-		tc_spear_compose(w, pgp, run->tpl, &run->sc, now);
-	}
+	for (size_t i = job->slice; i < run->plan->n; i += job->slices)
+		tc_spear_compose(&run->plan->w[i], pgp, err.msg, run->tpl,
+		    &run->sc, now);
 }
 
 static void
