@@ -29,7 +29,8 @@ typedef void (*tc_spool_close_cb)(struct tc_spool *sp, void *arg);
 #define TC_SPOOL_RESCAN_MS 2000
 #define TC_SPOOL_NAME_MAX 200 /* longer names fail with a reason */
 
-/* Create incoming/ done/ failed/ (mode 0750) if missing and start watching.
+/* Create incoming/ (mode 02770: the service's group, the analysts, may drop
+ * files there), done/ and failed/ (0750) if missing, and start watching.
  * Returns 0 and sets *out, or a negative TC_E* (err says which directory). */
 int tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb,
     void *arg, struct tc_spool **out, struct tc_err *err);

@@ -61,18 +61,22 @@ path_join(const char *a, const char *b)
 	return tc_buf_steal(&p, NULL);
 }
 
+/* Create `path` with `mode` (whatever the umask), or check that it is a
+ * directory; one we own gets `mode` again. */
 static int
-ensure_dir(const char *path, struct tc_err *err)
+ensure_dir(const char *path, mode_t mode, struct tc_err *err)
 {
 	struct stat st;
 
-	if (mkdir(path, 0750) == 0)
-		return 0;
-	if (errno != EEXIST)
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		return tc_err_set(err, -errno, "%s: cannot create: %s", path,
 		    strerror(errno));
 	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return tc_err_set(err, TC_EINPUT, "%s: not a directory", path);
+	if (st.st_uid == geteuid() && (st.st_mode & 07777) != mode &&
+	    chmod(path, mode) != 0)
+		return tc_err_set(err, -errno, "%s: cannot chmod: %s", path,
+		    strerror(errno));
 	return 0;
 }
 
@@ -361,15 +365,19 @@ tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb,
     void *arg, struct tc_spool **out, struct tc_err *err)
 {
 	static const char *const subs[] = { "incoming", "done", "failed" };
-	struct tc_spool         *sp;
-	int                      rc;
+	/* The service's group (the analysts) may read everything and drop
+	 * files into incoming/ (tocsinctl feed import); setgid keeps the
+	 * dropped files in the service's group. */
+	static const mode_t modes[] = { 02770, 0750, 0750 };
+	struct tc_spool    *sp;
+	int                 rc;
 
-	if ((rc = ensure_dir(dir, err)) < 0)
+	if ((rc = ensure_dir(dir, 0750, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < TC_NELEM(subs); i++) {
 		char *p = path_join(dir, subs[i]);
 
-		rc = ensure_dir(p, err);
+		rc = ensure_dir(p, modes[i], err);
 		free(p);
 		if (rc < 0)
 			return rc;

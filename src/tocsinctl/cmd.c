@@ -49,6 +49,16 @@ const struct cmd cmds[] = {
 	    "Malformed records are reported on stderr with file and\nline and "
 	    "skipped; the exit status is then 1, as when a file cannot be "
 	    "read." },
+	{ "feed", "import", "[--feed NAME] FILE...",
+	    "hand feed files to tocsind through its spool", PRIV_WRITE,
+	    cmd_feed_import,
+	    "Copies each FILE into the spool's incoming/ directory (as a dot-"
+	    "file, then\nrenamed, as every producer does), so it goes through "
+	    "exactly the parsing,\nmatching and delivery of every other feed; "
+	    "with --feed NAME the file belongs\nto the configured feed NAME "
+	    "(its format, default TLP and category).  Then\nasks tocsind to "
+	    "look now.  The outcome is in spool/done/ or spool/failed/\n(with a "
+	    ".error file) and in the log." },
 	{ "config", "check", "", "check the configuration file", PRIV_READ,
 	    cmd_config_check, NULL },
 	{ NULL, NULL, NULL, NULL, PRIV_READ, NULL, NULL },

@@ -64,6 +64,7 @@ struct json_t *ctx_call(struct ctx *ctx, const char *cmd,
 int cmd_usage(const struct cmd *c);
 
 int cmd_db_migrate(struct ctx *ctx, int argc, char **argv);
+int cmd_feed_import(struct ctx *ctx, int argc, char **argv);
 int cmd_db_status(struct ctx *ctx, int argc, char **argv);
 int cmd_entity_import(struct ctx *ctx, int argc, char **argv);
 int cmd_entity_list(struct ctx *ctx, int argc, char **argv);

@@ -196,3 +196,19 @@ read_mail() {
 # must re-run the query at every try).
 sql_is() { [ "$(sql "$1")" = "$2" ]; }
 mails_are() { [ "$(mail_count)" -eq "$1" ]; }
+
+# analyst NAME: an OS account in the analysts' group (the service user's
+# group in the tests), created once; as_analyst NAME CMD... runs CMD as it.
+analyst() {
+	local g
+	g=$(id -gn "$(service_user)")
+	id "$1" >/dev/null 2>&1 || useradd --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin -G "$g" "$1"
+	id -nG "$1" | grep -qw "$g" || usermod -aG "$g" "$1"
+}
+as_analyst() {
+	local u=$1
+	shift
+	runuser -u "$u" -- env PGHOST="$PGHOST" PGPORT="$PGPORT" \
+	    PGDATABASE="$PGDATABASE" PGUSER="$PGUSER" "$@"
+}

@@ -134,6 +134,25 @@ wait_for 60 test -e "$T/spool/done/2026-11-26-scan_rdp-be-003.csv"
 wait_for 30 sql_is "SELECT count(*) FROM message WHERE recipient='security@logistics.example' AND state='held'" 2
 expect_eq "mails" "$(mail_count)" 5
 
+echo "== tocsinctl feed import, by an analyst, through the same code"
+analyst tc-analyst1
+cat >"$T/hand.csv" <<CSV
+"timestamp","severity","ip","protocol","port","hostname","tag","asn","geo"
+"2026-11-26 02:02:03","medium","203.0.113.11","tcp",3389,,"rdp",64503,"BE"
+CSV
+chmod 644 "$T/hand.csv"
+expect_rc 0 as_analyst tc-analyst1 $TOCSINCTL -c "$T/tocsin.yaml" feed import "$T/hand.csv"
+expect_grep 'spooled as .*/incoming/hand.csv' "$T/last.out"
+wait_for 60 test -e "$T/spool/done/hand.csv"
+wait_for 30 mails_are 6
+read_mail "$(mails | tail -1)" >"$T/h.json"
+expect_grep '203\.0\.113\.11' <(jq -r .text "$T/h.json")
+expect_rc 1 as_analyst tc-analyst1 $TOCSINCTL -c "$T/tocsin.yaml" feed import "$T/nope.csv"
+expect_grep 'nope.csv' "$T/last.err"
+expect_rc 1 as_analyst tc-analyst1 $TOCSINCTL -c "$T/tocsin.yaml" feed import --feed nosuch "$T/hand.csv"
+expect_grep 'feed "nosuch" is not declared' "$T/last.err"
+expect_rc 2 $TOCSINCTL feed import
+
 echo "== SIGTERM: a clean stop"
 stop_tocsind
 expect_grep 'result=stopped' "$T/tocsind.log"
