@@ -18,6 +18,7 @@
 #include "tocsin/mem.h"
 #include "tocsin/outbox.h"
 #include "tocsin/pgp.h"
+#include "tocsin/puller.h"
 #include "tocsin/registry.h"
 #include "tocsin/spool.h"
 #include "tocsin/template.h"
@@ -186,6 +187,124 @@ on_spool_file(struct tc_spool *sp, const char *path, const char *name,
 	tc_feedrun_start(d, path, name);
 }
 
+/* --- HTTP(S) pulls ----------------------------------------------------- */
+
+static void
+on_feed_stored(struct tc_dbq *q, const PGresult *res, const char *error,
+    const char *sqlstate, void *arg)
+{
+	(void)q;
+	(void)sqlstate;
+	(void)arg;
+	if (res == NULL)
+		tc_log_warning(TC_LOG_FEED, "feed_state=unsaved err=\"%s\"",
+		    tc_esc(error));
+}
+
+static void
+on_pulled(const char *feed, int status, const char *file, const char *etag,
+    const char *last_modified, const char *error, void *arg)
+{
+	/* The validators and the outcome survive a restart (feed table). */
+	static const char sql[] =
+	    "INSERT INTO feed (name, format, source, schedule_s, default_tlp,"
+	    "  state, etag, last_modified, last_run_at, last_error)"
+	    " VALUES ($1, $2, $3, $4::int, $5::tlp_label, $6, $7, $8, now(), $9)"
+	    " ON CONFLICT (name) DO UPDATE SET format = excluded.format,"
+	    "  source = excluded.source, schedule_s = excluded.schedule_s,"
+	    "  default_tlp = excluded.default_tlp, state = excluded.state,"
+	    "  etag = coalesce(excluded.etag, feed.etag),"
+	    "  last_modified = coalesce(excluded.last_modified,"
+	    "   feed.last_modified),"
+	    "  last_run_at = now(), last_error = excluded.last_error";
+	struct tc_daemon            *d = arg;
+	const struct tc_config_feed *f = NULL;
+	char                         sched[16];
+
+	for (size_t i = 0; i < d->cfg->n_feeds; i++)
+		if (strcmp(d->cfg->feeds[i].name, feed) == 0)
+			f = &d->cfg->feeds[i];
+	if (status < 0)
+		tc_log_warning(TC_LOG_FEED, "feed=%s result=pull_failed err=\"%s\"",
+		    tc_esc(feed), tc_esc(error ? error : tc_strerror(status)));
+	else
+		tc_log_info(TC_LOG_FEED, "feed=%s result=pulled file=%s",
+		    tc_esc(feed), file ? tc_esc(file) : "(not modified)");
+	if (f != NULL && d->dbq != NULL) {
+		const char *params[9];
+
+		snprintf(sched, sizeof(sched), "%u", f->schedule_s);
+		params[0] = f->name;
+		params[1] = f->format;
+		params[2] = f->url ? f->url : "";
+		params[3] = sched;
+		params[4] = tc_tlp_name(f->default_tlp);
+		params[5] = status < 0 ? "failed" : "idle";
+		params[6] = etag;
+		params[7] = last_modified;
+		params[8] = status < 0 ? (error ? error : tc_strerror(status)) :
+					 NULL;
+		(void)tc_dbq_exec(d->dbq, sql, 9, params, on_feed_stored, d);
+	}
+	if (file != NULL && d->spool != NULL)
+		tc_spool_kick(d->spool);
+}
+
+static void
+start_puller(struct tc_daemon *d)
+{
+	struct tc_buf incoming = TC_BUF_INIT;
+	struct tc_err err;
+
+	tc_buf_printf(&incoming, "%s/incoming", d->cfg->paths.spool_dir);
+	if (tc_puller_start(d->loop, d->cfg, incoming.data, on_pulled, d,
+		&d->puller, &err) < 0) {
+		tc_log_err(TC_LOG_FEED, "result=no_pulls err=\"%s\"",
+		    tc_esc(err.msg));
+		d->puller = NULL;
+	}
+	tc_buf_deinit(&incoming);
+}
+
+/* What the previous run knew of each feed (ETag, Last-Modified), then the
+ * first pulls. */
+static void
+on_validators(struct tc_dbq *q, const PGresult *res, const char *error,
+    const char *sqlstate, void *arg)
+{
+	struct tc_daemon *d = arg;
+
+	(void)q;
+	(void)sqlstate;
+	if (d->stopping)
+		return;
+	start_puller(d);
+	if (res == NULL) {
+		tc_log_warning(TC_LOG_FEED, "validators=unread err=\"%s\"",
+		    tc_esc(error));
+		return;
+	}
+	for (int i = 0; d->puller && i < PQntuples(res); i++)
+		tc_puller_set_validators(d->puller, PQgetvalue(res, i, 0),
+		    PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+		    PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2));
+}
+
+static bool
+any_pulled_feed(const struct tc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_feeds; i++)
+		if (cfg->feeds[i].url != NULL && cfg->feeds[i].schedule_s > 0)
+			return true;
+	return false;
+}
+
+static void
+on_puller_closed(void *arg)
+{
+	(void)arg;
+}
+
 /* --- signals and shutdown ---------------------------------------------- */
 
 static void
@@ -224,6 +343,10 @@ maybe_stopped(struct tc_daemon *d)
 	if (d->spool != NULL) {
 		tc_spool_close(d->spool, on_spool_closed, d);
 		d->spool = NULL;
+	}
+	if (d->puller != NULL) {
+		tc_puller_close(d->puller, on_puller_closed, d);
+		d->puller = NULL;
 	}
 	if (d->control != NULL) {
 		tc_control_close(d->control, on_control_closed, d);
@@ -370,6 +493,11 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 		fprintf(stderr, "tocsind: %s\n", err.msg);
 		tc_fatalx("tocsind: start-up failed");
 	}
+	if (any_pulled_feed(cfg) &&
+	    tc_dbq_exec(d.dbq,
+		"SELECT name, etag, last_modified FROM feed", 0, NULL,
+		on_validators, &d) < 0)
+		start_puller(&d);
 	uv_signal_init(&loop, &d.sig_term);
 	uv_signal_init(&loop, &d.sig_int);
 	uv_signal_init(&loop, &d.sig_hup);

@@ -25,6 +25,7 @@
 struct tc_config;
 struct tc_control;
 struct tc_dbq;
+struct tc_puller;
 struct tc_index;
 struct tc_pgp;
 struct tc_spool;
@@ -42,6 +43,7 @@ struct tc_daemon {
 	struct tc_dbq     *dbq;
 	struct tc_spool   *spool;
 	struct tc_control *control;
+	struct tc_puller  *puller;  /* NULL: no feed is pulled */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t  send_timer;   /* claims due messages */
