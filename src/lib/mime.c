@@ -127,6 +127,10 @@ fold_ascii(struct tc_buf *out, const char *v, size_t *col)
 		size_t      wl = sp ? (size_t)(sp - v) + 1 : strlen(v);
 
 		if (*col + wl > TC_MIME_LINE_SOFT && *col > 1) {
+			/* Fold at the blank already written: unfolding gives
+			 * back exactly one blank, never two. */
+			if (out->len > 0 && out->data[out->len - 1] == ' ')
+				out->data[--out->len] = '\0';
 			tc_buf_puts(out, "\r\n ");
 			*col = 1;
 		}

@@ -94,6 +94,35 @@ test_subject_prefix_stays_ascii(void **state)
 	tc_buf_deinit(&b);
 }
 
+/* Unfolding (RFC 5322 §2.2.3: remove each CRLF before a blank) gives back
+ * the value with single blanks, for ASCII and for encoded text. */
+static void
+test_fold_keeps_single_blanks(void **state)
+{
+	const char *values[] = {
+		"Aus dem Internet erreichbarer Dienst bei Kundenbetrieb GmbH "
+		"und noch viel mehr Text hier, damit gefaltet wird",
+		"Service exposé à Internet chez Réseau Exemple SA, avec un "
+		"texte assez long pour être plié",
+	};
+	(void)state;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct tc_buf b = TC_BUF_INIT;
+		struct tc_err err;
+
+		assert_int_equal(tc_mime_header(&b, "Subject",
+				     "[TLP:AMBER] [CCB-EWS-2026-000042] ",
+				     values[i], &err),
+		    0);
+		assert_non_null(strstr(b.data, "\r\n "));
+		for (char *p = b.data; (p = strstr(p, "\r\n ")) != NULL; p++)
+			assert_int_not_equal(p[-1], ' ');
+		check_lines(b.data, 78);
+		tc_buf_deinit(&b);
+	}
+}
+
 static void
 test_plain_and_lookalike(void **state)
 {
@@ -203,6 +232,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_subject_prefix_stays_ascii),
+		cmocka_unit_test(test_fold_keeps_single_blanks),
 		cmocka_unit_test(test_plain_and_lookalike),
 		cmocka_unit_test(test_quoted_printable),
 		cmocka_unit_test(test_base64_and_boundary),
