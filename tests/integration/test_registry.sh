@@ -12,12 +12,13 @@ expect_rc 1 $C entity list
 expect_grep 'no tocsin schema' "$T/last.err"
 
 echo "== migrate twice"
+NMIG=$(ls "$SRC"/schema/[0-9]*.sql | wc -l)
 expect_rc 0 $C db migrate
-expect_grep '2 migrations applied' "$T/last.out"
+expect_grep "$NMIG migrations applied" "$T/last.out"
 expect_rc 0 $C db migrate
 expect_grep '0 migrations applied' "$T/last.out"
 expect_rc 0 $C db status
-expect_eq "migration rows" "$(sql 'SELECT count(*) FROM schema_migrations')" 3
+expect_eq "migration rows" "$(sql 'SELECT count(*) FROM schema_migrations')" "$NMIG"
 
 echo "== import, then again: nothing changes"
 expect_rc 0 $C entity import "$R"
