@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "stats.h"
 #include "tocsin/config.h"
 #include "tocsin/control.h"
 #include "tocsin/db.h"
@@ -233,6 +234,7 @@ maybe_stopped(struct tc_daemon *d)
 		tc_dbq_close(d->dbq, on_dbq_closed, d);
 		d->dbq = NULL;
 	}
+	tc_stats_close(d);
 	uv_close((uv_handle_t *)&d->sig_term, on_closed);
 	uv_close((uv_handle_t *)&d->sig_int, on_closed);
 	uv_close((uv_handle_t *)&d->sig_hup, on_closed);
@@ -366,7 +368,8 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 		&d.spool, &err) < 0 ||
 	    tc_control_start(&loop, cfg->service.control_socket,
 		cfg->service.analysts_group, ctl_dispatch, &d, &d.control,
-		&err) < 0) {
+		&err) < 0 ||
+	    tc_stats_start(&d, &err) < 0) {
 		fprintf(stderr, "tocsind: %s\n", err.msg);
 		tc_fatalx("tocsind: start-up failed");
 	}
