@@ -291,8 +291,8 @@ on_hup(uv_signal_t *s, int signum)
 	    strcmp(cfg->service.control_socket,
 		d->cfg->service.control_socket) != 0)
 		tc_log_warning(TC_LOG_CONFIG,
-		    "result=partial db, spool and control socket changes need a "
-		    "restart");
+		    "result=partial reason=\"db, spool and control socket "
+		    "changes need a restart\"");
 	tc_config_unref(d->cfg);
 	d->cfg = cfg;
 	tc_templates_unref(d->tpl);

@@ -357,7 +357,7 @@ on_reaped(long count, const char *error, void *arg)
 		    tc_esc(error));
 	else if (count > 0) {
 		tc_log_warning(TC_LOG_OUTBOX,
-		    "result=leases_expired messages=%ld (requeued)", count);
+		    "result=leases_expired messages=%ld action=requeued", count);
 		tc_sender_kick(d);
 	}
 	tc_daemon_job_done(d);
