@@ -164,7 +164,9 @@ install: $(PROGS)
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	if [ -d templates ]; then cp -R templates $(DESTDIR)$(DATADIR)/; fi
 	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
-	install -m 644 etc/tocsin.yaml.sample $(DESTDIR)$(SYSCONFDIR)/tocsin/
+	sed -e 's|/usr/local/share/tocsin|$(DATADIR)|g' etc/tocsin.yaml.sample \
+	    >$(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml.sample
+	chmod 644 $(DESTDIR)$(SYSCONFDIR)/tocsin/tocsin.yaml.sample
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    etc/tocsind.service.in >$(DESTDIR)$(UNITDIR)/tocsind.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/tocsind.service

@@ -10,6 +10,7 @@
 #ifndef TOCSIN_CSV_H
 #define TOCSIN_CSV_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "tocsin/err.h"
@@ -40,6 +41,9 @@ int tc_csv_next(struct tc_csv *c, const struct tc_csv_field **fields,
 void tc_csv_set_raw(struct tc_csv *c, int raw);
 /* Line on which the last record returned (or refused) started, 1-based. */
 size_t tc_csv_line(const struct tc_csv *c);
+/* Add every byte read from the descriptor to `*bytes` (borrowed until
+ * tc_csv_free; NULL: none), for another thread to watch. */
+void tc_csv_set_progress(struct tc_csv *c, atomic_ullong *bytes);
 /* Bytes consumed so far (progress). */
 size_t tc_csv_offset(const struct tc_csv *c);
 

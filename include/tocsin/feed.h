@@ -10,6 +10,7 @@
 #ifndef TOCSIN_FEED_H
 #define TOCSIN_FEED_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,11 +31,24 @@ enum tc_feed_format {
 	TC_FEED_CVE, /* CVE JSON 5 records */
 };
 
+/* How far a parse has gone, written by the parsing thread and read by
+ * another one while it runs (tocsind's status): every field is atomic.
+ * `bytes` counts what was read from the file (CSV: a buffer ahead of the
+ * records; JSON: the whole document before its records), `total` is the
+ * file's size once it is open, `records` the events and skipped records
+ * handed out so far (match.c). */
+struct tc_feed_progress {
+	atomic_ullong records;
+	atomic_ullong bytes;
+	atomic_ullong total;
+};
+
 struct tc_feed_opts {
 	enum tc_tlp default_tlp; /* for records without a label */
 	const char *feed_name;   /* NULL: the file name */
 	int         category;    /* an enum tc_category override, or -1 */
 	bool        misp_all;    /* MISP: also attributes without to_ids */
+	struct tc_feed_progress *progress; /* NULL: not reported */
 };
 
 struct tc_feed_stats {

@@ -399,8 +399,9 @@ tc_aggregate_groups(struct tc_aggregate *agg, size_t *n)
 		for (size_t g = 0; g < agg->n_groups; g++)
 			qsort(agg->groups[g].items, agg->groups[g].n_items,
 			    sizeof(struct tc_aggregate_item), item_cmp);
-		qsort(agg->groups, agg->n_groups, sizeof(*agg->groups),
-		    group_cmp);
+		if (agg->n_groups > 0) /* qsort(NULL, 0) is undefined */
+			qsort(agg->groups, agg->n_groups, sizeof(*agg->groups),
+			    group_cmp);
 		/* Sorting moved groups and items: rebuild the hash so that
 		 * later adds still find them. */
 		free(agg->t.slots);

@@ -26,6 +26,7 @@ struct tc_csv {
 	int                 eof;
 	int                 bom_checked;
 	int                 raw; /* lines: no quotes, no splitting */
+	atomic_ullong      *progress; /* bytes read, or NULL */
 	struct tc_csv_field fields[TC_CSV_FIELDS_MAX];
 };
 
@@ -86,6 +87,12 @@ tc_csv_line(const struct tc_csv *c)
 	return c->rec_line;
 }
 
+void
+tc_csv_set_progress(struct tc_csv *c, atomic_ullong *bytes)
+{
+	c->progress = bytes;
+}
+
 size_t
 tc_csv_offset(const struct tc_csv *c)
 {
@@ -119,6 +126,8 @@ refill(struct tc_csv *c)
 		return 0;
 	}
 	c->end += (size_t)n;
+	if (c->progress != NULL)
+		atomic_fetch_add(c->progress, (unsigned long long)n);
 	return 1;
 }
 

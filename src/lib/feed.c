@@ -358,6 +358,9 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 		close(fd);
 		return tc_err_set(err, TC_EINPUT, "%s: not a regular file", path);
 	}
+	if (opts != NULL && opts->progress != NULL)
+		atomic_store(&opts->progress->total,
+		    (unsigned long long)sb.st_size);
 	n = pread(fd, head, sizeof(head), 0);
 	if (n < 0) {
 		rc = tc_err_set(err, -errno, "%s: %s", path, strerror(errno));
@@ -379,8 +382,12 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 			    "%s: JSON feed larger than %u bytes", path,
 			    TC_FEED_JSON_MAX);
 		}
-		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
 			tc_buf_append(&data, chunk, (size_t)r);
+			if (opts != NULL && opts->progress != NULL)
+				atomic_fetch_add(&opts->progress->bytes,
+				    (unsigned long long)r);
+		}
 		close(fd);
 		rc = parse_json_family(tc_buf_cstr(&data), data.len, fmt, &fc,
 		    err);
@@ -392,6 +399,9 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 		    path);
 	} else {
 		struct tc_csv *csv = tc_csv_new_fd(fd, path);
+
+		if (opts != NULL && opts->progress != NULL)
+			tc_csv_set_progress(csv, &opts->progress->bytes);
 
 		rc = parse_csv_family(csv, fmt, &fc, err);
 		tc_csv_free(csv);

@@ -9,6 +9,7 @@ struct glue {
 	tc_event_skip_cb       skip;
 	void                  *arg;
 	struct tc_match_stats *st;
+	struct tc_feed_progress *progress; /* may be NULL */
 };
 
 /* The parser hands its own argument (the glue) to both callbacks: the
@@ -18,6 +19,8 @@ on_skip(const struct tc_err *why, void *arg)
 {
 	struct glue *g = arg;
 
+	if (g->progress != NULL)
+		atomic_fetch_add(&g->progress->records, 1);
 	return g->skip ? g->skip(why, g->arg) : 0;
 }
 
@@ -27,6 +30,8 @@ on_event(const struct tc_event *ev, void *arg)
 	struct glue *g = arg;
 	int          n = tc_index_match_event(g->idx, ev, g->hit, g->arg);
 
+	if (g->progress != NULL)
+		atomic_fetch_add(&g->progress->records, 1);
 	if (n < 0)
 		return n;
 	g->st->hits += (size_t)n;
@@ -42,7 +47,8 @@ tc_match_file(const struct tc_index *idx, const char *path,
     struct tc_match_stats *st, struct tc_err *err)
 {
 	struct tc_match_stats local;
-	struct glue           g = { idx, hit, skip, arg, st ? st : &local };
+	struct glue           g = { idx, hit, skip, arg, st ? st : &local,
+			  opts ? opts->progress : NULL };
 
 	memset(g.st, 0, sizeof(*g.st));
 	return tc_feed_parse_file(path, fmt, opts, on_event, on_skip, &g,
@@ -56,7 +62,8 @@ tc_match_mem(const struct tc_index *idx, const char *name, const char *data,
     struct tc_match_stats *st, struct tc_err *err)
 {
 	struct tc_match_stats local;
-	struct glue           g = { idx, hit, skip, arg, st ? st : &local };
+	struct glue           g = { idx, hit, skip, arg, st ? st : &local,
+			  opts ? opts->progress : NULL };
 
 	memset(g.st, 0, sizeof(*g.st));
 	return tc_feed_parse_mem(name, data, len, fmt, opts, on_event, on_skip, &g,

@@ -472,8 +472,8 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
 			p->no_contact++;
 			tc_log_warning(TC_LOG_MATCH,
 			    "entity=%s category=%s findings=%zu "
-			    "result=no_contact (no contact receives spear "
-			    "warnings)",
+			    "result=no_contact reason=\"no contact receives "
+			    "spear warnings\"",
 			    tc_esc(p->w[i].enterprise_number),
 			    tc_category_name(p->w[i].group->category),
 			    p->w[i].group->n_items);

@@ -182,7 +182,7 @@ tc_spool_finish(struct tc_spool *sp, int status, const char *reason)
 	}
 	if (rc < 0) {
 		tc_log_err(TC_LOG_FEED,
-		    "file=%s result=unmoved err=\"%s\" (will retry)",
+		    "file=%s result=unmoved err=\"%s\" retry=yes",
 		    tc_esc(sp->current_path), tc_strerror(rc));
 	} else {
 		base = strrchr(final, '/');
@@ -250,7 +250,7 @@ on_scandir(uv_fs_t *req)
 		return;
 	}
 	if (req->result < 0) {
-		tc_log_err(TC_LOG_FEED, "dir=%s scan failed: %s",
+		tc_log_err(TC_LOG_FEED, "dir=%s result=scan_failed err=\"%s\"",
 		    tc_esc(sp->incoming), uv_strerror((int)req->result));
 		uv_fs_req_cleanup(req);
 		sp->state = SPOOL_IDLE;
@@ -327,7 +327,7 @@ spool_scan(struct tc_spool *sp)
 	rc = uv_fs_scandir(sp->loop, &sp->scan_req, sp->incoming, 0,
 	    on_scandir);
 	if (rc < 0) {
-		tc_log_err(TC_LOG_FEED, "dir=%s scan failed: %s",
+		tc_log_err(TC_LOG_FEED, "dir=%s result=scan_failed err=\"%s\"",
 		    tc_esc(sp->incoming), uv_strerror(rc));
 		sp->state = SPOOL_IDLE;
 		return;
@@ -343,7 +343,7 @@ on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
 	(void)filename;
 	(void)events;
 	if (status < 0)
-		tc_log_warning(TC_LOG_FEED, "dir=%s watch error: %s",
+		tc_log_warning(TC_LOG_FEED, "dir=%s result=watch_error err=\"%s\"",
 		    tc_esc(sp->incoming), uv_strerror(status));
 	spool_scan(sp);
 }
@@ -396,7 +396,7 @@ tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb,
 		    0);
 		if (rc < 0)
 			tc_log_warning(TC_LOG_FEED,
-			    "dir=%s cannot watch (%s): rescanning every %d ms",
+			    "dir=%s result=unwatched err=\"%s\" rescan_ms=%d",
 			    tc_esc(sp->incoming), uv_strerror(rc),
 			    TC_SPOOL_RESCAN_MS);
 		else

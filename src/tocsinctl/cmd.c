@@ -61,6 +61,17 @@ const struct cmd cmds[] = {
 	    ".error file) and in the log." },
 	{ "config", "check", "", "check the configuration file", PRIV_READ,
 	    cmd_config_check, NULL },
+	{ "status", NULL, "",
+	    "the running tocsind at a glance: outbox, counters, feed progress",
+	    PRIV_DAEMON, cmd_status,
+	    "Asks the running tocsind over the control socket and prints the "
+	    "outbox by\nstate (from the database), the age of the oldest "
+	    "waiting message, held\nmessages by reason, the counters since "
+	    "start (deliveries, SMTP and gpg\nerrors, feed files and rows) "
+	    "and the feed being processed with its progress\n(records, rate, "
+	    "ETA).  The same figures as /metrics.  --json prints the\n"
+	    "daemon's answer as one JSON object.  Exit status 1 when tocsind "
+	    "is not\nrunning." },
 	{ NULL, NULL, NULL, NULL, PRIV_READ, NULL, NULL },
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "stats.h"
 #include "tocsin/dbq.h"
 #include "tocsin/esc.h"
 #include "tocsin/index.h"
@@ -129,6 +130,7 @@ on_status(const char *json, const char *error, void *arg)
 	    json_integer((json_int_t)tc_index_assets(d->idx)));
 	json_object_set_new(res, "db_connected",
 	    json_boolean(d->dbq && tc_dbq_is_up(d->dbq)));
+	tc_stats_status(d, res);
 	ctl_ok(r, res);
 	json_decref(res);
 }

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "stats.h"
 #include "tocsin/config.h"
 #include "tocsin/control.h"
 #include "tocsin/db.h"
@@ -356,6 +357,7 @@ maybe_stopped(struct tc_daemon *d)
 		tc_dbq_close(d->dbq, on_dbq_closed, d);
 		d->dbq = NULL;
 	}
+	tc_stats_close(d);
 	uv_close((uv_handle_t *)&d->sig_term, on_closed);
 	uv_close((uv_handle_t *)&d->sig_int, on_closed);
 	uv_close((uv_handle_t *)&d->sig_hup, on_closed);
@@ -412,8 +414,8 @@ on_hup(uv_signal_t *s, int signum)
 	    strcmp(cfg->service.control_socket,
 		d->cfg->service.control_socket) != 0)
 		tc_log_warning(TC_LOG_CONFIG,
-		    "result=partial db, spool and control socket changes need a "
-		    "restart");
+		    "result=partial reason=\"db, spool and control socket "
+		    "changes need a restart\"");
 	tc_config_unref(d->cfg);
 	d->cfg = cfg;
 	tc_templates_unref(d->tpl);
@@ -489,7 +491,8 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 		&d.spool, &err) < 0 ||
 	    tc_control_start(&loop, cfg->service.control_socket,
 		cfg->service.analysts_group, ctl_dispatch, &d, &d.control,
-		&err) < 0) {
+		&err) < 0 ||
+	    tc_stats_start(&d, &err) < 0) {
 		fprintf(stderr, "tocsind: %s\n", err.msg);
 		tc_fatalx("tocsind: start-up failed");
 	}

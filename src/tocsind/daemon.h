@@ -29,6 +29,7 @@ struct tc_puller;
 struct tc_index;
 struct tc_pgp;
 struct tc_spool;
+struct tc_stats;
 struct tc_templates;
 
 struct tc_daemon {
@@ -44,6 +45,7 @@ struct tc_daemon {
 	struct tc_spool   *spool;
 	struct tc_control *control;
 	struct tc_puller  *puller;  /* NULL: no feed is pulled */
+	struct tc_stats   *stats;   /* metrics and feed progress (stats.h) */
 
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t  send_timer;   /* claims due messages */

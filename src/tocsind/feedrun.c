@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "stats.h"
 #include "tocsin/config.h"
 #include "tocsin/db.h"
 #include "tocsin/esc.h"
@@ -53,6 +54,7 @@ struct feedrun {
 	struct tc_err          err;
 	unsigned               composing; /* compose jobs in flight */
 	uint64_t               started_ms;
+	struct tc_feed_progress progress; /* written by prepare_work */
 };
 
 static void run_free(struct feedrun *run);
@@ -91,6 +93,7 @@ finish(struct feedrun *run, int status, const char *reason)
 		(void)tc_spool_postpone(d->spool, POSTPONE_MS, reason);
 	else
 		(void)tc_spool_finish(d->spool, status, reason);
+	tc_stats_feed_end(d, status);
 	d->feed_busy = false;
 	run_free(run);
 	tc_sender_kick(d);
@@ -188,6 +191,8 @@ compose_work(uv_work_t *req)
 	time_t              now = time(NULL);
 
 	pgp = tc_daemon_thread_pgp(run->cfg, run->generation, &err);
+	if (pgp == NULL)
+		tc_stats_gpg_error("compose");
 	for (size_t i = job->slice; i < run->plan->n; i += job->slices)
 		tc_spear_compose(&run->plan->w[i], pgp, err.msg, run->tpl,
 		    &run->sc, now);
@@ -262,6 +267,8 @@ prepare_done(uv_work_t *req, int status)
 		    run->err.msg);
 		return;
 	}
+	tc_stats_feed_matched(run->d, &p->st, p->to_send,
+	    uv_now(run->d->loop) - run->started_ms);
 	if (p->st.feed.skipped > 0) {
 		tc_log_warning(TC_LOG_FEED,
 		    "file=%s skipped=%zu first=\"%s\"", tc_esc(run->name),
@@ -317,8 +324,10 @@ tc_feedrun_start(struct tc_daemon *d, const char *path, const char *name)
 		run->feed_name = tc_xstrdup(name);
 	}
 	run->opts.feed_name = run->feed_name;
+	run->opts.progress = &run->progress;
 	spear_config(run);
 	d->feed_busy = true;
+	tc_stats_feed_begin(d, name, &run->progress);
 	tc_daemon_job_started(d);
 	if (uv_queue_work(d->loop, &run->req, prepare_work, prepare_done) < 0)
 		finish(run, TC_ETEMPFAIL, "cannot queue work");

@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "daemon.h"
+#include "stats.h"
 #include "tocsin/config.h"
 #include "tocsin/dbq.h"
 #include "tocsin/esc.h"
@@ -33,6 +34,7 @@ struct send_job {
 	struct tc_outbox_result *res;   /* one per message */
 	char                   **reply; /* owned strings behind res[].reply */
 	int                     *code;
+	int                      smtp_rc; /* tc_smtp_send's, 0 if not called */
 };
 
 struct record_op {
@@ -100,6 +102,8 @@ send_work(uv_work_t *req)
 	size_t                  k = 0;
 
 	pgp = tc_daemon_thread_pgp(cfg, job->generation, &err);
+	if (pgp == NULL)
+		tc_stats_gpg_error("send");
 	for (size_t i = 0; i < b->n; i++) {
 		struct tc_outbox_msg *m = &b->msgs[i];
 		char                  why[TC_ERR_MSG_MAX + 64];
@@ -150,7 +154,7 @@ send_work(uv_work_t *req)
 		sp.helo = cfg->smtp.helo;
 		sp.ca_file = cfg->smtp.ca_file;
 		sp.timeout_s = cfg->smtp.timeout_s;
-		(void)tc_smtp_send(&sp, msgs, k, &err);
+		job->smtp_rc = tc_smtp_send(&sp, msgs, k, &err);
 		for (size_t j = 0; j < k; j++) {
 			size_t                i = map[j];
 			struct tc_outbox_msg *m = &b->msgs[i];
@@ -264,6 +268,7 @@ send_done(uv_work_t *req, int status)
 		    tc_outbox_outcome_name(r->outcome), m->attempts,
 		    tc_esc(r->reply ? r->reply : ""), next);
 	}
+	tc_stats_sent(job->smtp_rc, job->res, job->code, n);
 	record(d, job->res, n);
 	job_free(job);
 	tc_daemon_job_done(d);
@@ -352,7 +357,7 @@ on_reaped(long count, const char *error, void *arg)
 		    tc_esc(error));
 	else if (count > 0) {
 		tc_log_warning(TC_LOG_OUTBOX,
-		    "result=leases_expired messages=%ld (requeued)", count);
+		    "result=leases_expired messages=%ld action=requeued", count);
 		tc_sender_kick(d);
 	}
 	tc_daemon_job_done(d);

@@ -7,10 +7,25 @@ make -C "$SRC" --no-print-directory BUILD="$BUILD" install DESTDIR="$D" PREFIX=/
 for f in usr/sbin/tocsind usr/bin/tocsinctl usr/share/man/man8/tocsind.8 \
     usr/share/man/man1/tocsinctl.1 usr/share/man/man5/tocsin.yaml.5 \
     usr/share/tocsin/schema/0001_registry.sql etc/tocsin/tocsin.yaml.sample \
-    lib/systemd/system/tocsind.service; do
+    lib/systemd/system/tocsind.service \
+    usr/share/bash-completion/completions/tocsinctl \
+    usr/share/tocsin/templates/en/spear-exposed_service.txt.mustache \
+    usr/share/tocsin/templates/en/advisory.subject.mustache; do
 	[ -e "$D/$f" ] || fail "$f not installed"
 done
 echo "  ok: installed tree complete"
+echo "== every template and migration installed, the sample points at them"
+(cd "$SRC/templates" && find . -type f | sort) >"$T/tpl.src"
+(cd "$D/usr/share/tocsin/templates" && find . -type f | sort) >"$T/tpl.dst"
+cmp -s "$T/tpl.src" "$T/tpl.dst" || { diff "$T/tpl.src" "$T/tpl.dst"; fail "templates differ"; }
+expect_eq "template files" "$(wc -l <"$T/tpl.dst")" "$(wc -l <"$T/tpl.src")"
+for f in "$SRC"/schema/*.sql; do
+	cmp -s "$f" "$D/usr/share/tocsin/schema/$(basename "$f")" || fail "$(basename "$f") not installed"
+done
+expect_grep '^  templates_dir: /usr/share/tocsin/templates$' "$D/etc/tocsin/tocsin.yaml.sample"
+expect_eq "completion" "$(bash -c '. "$1"; complete -p tocsinctl' _ "$D/usr/share/bash-completion/completions/tocsinctl")" \
+    "complete -F _tocsinctl tocsinctl"
+
 expect_grep '^ExecStart=/usr/sbin/tocsind -c /etc/tocsin/tocsin.yaml$' "$D/lib/systemd/system/tocsind.service"
 expect_grep '^NoNewPrivileges=yes$' "$D/lib/systemd/system/tocsind.service"
 expect_grep '^ProtectSystem=strict$' "$D/lib/systemd/system/tocsind.service"

@@ -131,6 +131,46 @@ test_stream_through_pipe(void **state)
 	tc_buf_deinit(&out);
 }
 
+/* The progress counter sees every byte read from the descriptor, and only
+ * once: 3 MiB through the 1 MiB buffer. */
+static void
+test_progress_counts_bytes(void **state)
+{
+	char                       tmpl[] = "/tmp/tocsin-csv-XXXXXX";
+	struct tc_buf              in = TC_BUF_INIT;
+	atomic_ullong              bytes = 0;
+	const struct tc_csv_field *f;
+	struct tc_csv             *c;
+	size_t                     n, rows = 0;
+	int                        fd;
+	(void)state;
+
+	for (int i = 0; in.len < 3 * 1024 * 1024; i++)
+		tc_buf_printf(&in, "row%d,%d\n", i, i * 7);
+	fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	unlink(tmpl);
+	assert_int_equal(write(fd, in.data, in.len), (ssize_t)in.len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	c = tc_csv_new_fd(fd, "progress");
+	tc_csv_set_progress(c, &bytes);
+	assert_int_equal(tc_csv_next(c, &f, &n, NULL), 1);
+	rows++;
+	/* One read so far: at most the buffer, not the whole file. */
+	assert_true(atomic_load(&bytes) > 0);
+	assert_true(atomic_load(&bytes) <= TC_CSV_BUF + TC_CSV_RECORD_MAX);
+	while (tc_csv_next(c, &f, &n, NULL) == 1)
+		rows++;
+	assert_int_equal(atomic_load(&bytes), in.len);
+	assert_true(rows > 100000);
+	/* Without a counter nothing is written (NULL is allowed). */
+	tc_csv_set_progress(c, NULL);
+	assert_int_equal(tc_csv_next(c, &f, &n, NULL), 0);
+	tc_csv_free(c);
+	close(fd);
+	tc_buf_deinit(&in);
+}
+
 static void
 test_long_record_limit(void **state)
 {
@@ -175,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_field_limit),
 		cmocka_unit_test(test_stream_through_pipe),
 		cmocka_unit_test(test_long_record_limit),
+		cmocka_unit_test(test_progress_counts_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
