@@ -13,7 +13,7 @@ expect_grep 'no tocsin schema' "$T/last.err"
 
 echo "== migrate twice"
 expect_rc 0 $C db migrate
-expect_grep '2 migrations applied' "$T/last.out"
+expect_grep '4 migrations applied' "$T/last.out"
 expect_rc 0 $C db migrate
 expect_grep '0 migrations applied' "$T/last.out"
 expect_rc 0 $C db status
