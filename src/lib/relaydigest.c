@@ -170,17 +170,19 @@ split_sectors(struct authority *a, const char *list)
  * (entity, category, label).  A sighting from before labels were kept
  * counts as TLP:RED.  Indicators only for what may be described. */
 static const char items_sql[] =
-    "SELECT e.name, e.enterprise_number, e.sector::text, s.category::text,"
-    "  coalesce(s.tlp, 'RED')::text AS label, count(*),"
-    "  CASE WHEN coalesce(s.tlp, 'RED') <= least($4::tlp_label, 'AMBER')"
-    "   THEN json_agg(s.indicator ORDER BY s.indicator)::text END"
-    " FROM sighting s JOIN entity e ON e.id = s.entity_id"
-    " WHERE s.last_notified >= to_timestamp($1::float8)"
-    "  AND s.last_notified < to_timestamp($2::float8)"
-    "  AND e.sector = ANY(string_to_array($3, ',')::nis2_sector[])"
-    " GROUP BY e.id, e.name, e.enterprise_number, e.sector, s.category,"
-    "  label"
-    " ORDER BY e.name, e.enterprise_number, s.category, label";
+    "SELECT e.name, e.enterprise_number, e.sector::text, f.category::text,"
+    "  f.label::text, count(*),"
+    "  CASE WHEN f.label <= least($4::tlp_label, 'AMBER')"
+    "   THEN json_agg(f.indicator ORDER BY f.indicator)::text END"
+    " FROM (SELECT s.entity_id, s.category, s.indicator,"
+    "   coalesce(s.tlp, 'RED') AS label FROM sighting s"
+    "  WHERE s.last_notified >= to_timestamp($1::float8)"
+    "   AND s.last_notified < to_timestamp($2::float8)) f"
+    " JOIN entity e ON e.id = f.entity_id"
+    " WHERE e.sector = ANY(string_to_array($3, ',')::nis2_sector[])"
+    " GROUP BY e.id, e.name, e.enterprise_number, e.sector, f.category,"
+    "  f.label"
+    " ORDER BY e.name, e.enterprise_number, f.category, f.label";
 
 struct loaded {
 	PGresult             *res;
