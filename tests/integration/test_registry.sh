@@ -17,7 +17,7 @@ expect_grep '4 migrations applied' "$T/last.out"
 expect_rc 0 $C db migrate
 expect_grep '0 migrations applied' "$T/last.out"
 expect_rc 0 $C db status
-expect_eq "migration rows" "$(sql 'SELECT count(*) FROM schema_migrations')" 3
+expect_eq "migration rows" "$(sql 'SELECT count(*) FROM schema_migrations')" 4
 
 echo "== import, then again: nothing changes"
 expect_rc 0 $C entity import "$R"
