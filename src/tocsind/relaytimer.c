@@ -5,7 +5,9 @@
  * (relay.time + k * relay.schedule, UTC), so a reload's new schedule takes
  * effect from the next run and a clock change is followed.  At start-up
  * the last complete period runs at once: relay_run makes that a no-op when
- * it was sent before, and catches up one missed while tocsind was down. */
+ * it was sent before, and catches up one missed while tocsind was down.
+ * With digests off the timer only looks again hourly, so a reload that
+ * turns them on takes effect within the hour. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 #include "tocsin/template.h"
 
 #define RELAY_STARTUP_DELAY_MS 2000
+/* With digests off, how often a reload that turns them on is noticed. */
+#define RELAY_OFF_CHECK_MS (3600 * 1000)
 #define RELAY_ACTOR_MAX 64
 
 struct relay_job {
@@ -142,8 +146,12 @@ on_timer_run_done(void *arg, int rc, json_t *report, const char *error)
 	(void)rc;
 	(void)report;
 	(void)error;
-	if (d->stopping || d->cfg->relay.schedule_s == 0)
+	if (d->stopping)
 		return;
+	if (d->cfg->relay.schedule_s == 0) {
+		arm(d, RELAY_OFF_CHECK_MS);
+		return;
+	}
 	next = tc_relaydigest_next(now, d->cfg->relay.schedule_s,
 	    d->cfg->relay.time_s);
 	arm(d, (uint64_t)(next - now) * 1000);
@@ -156,8 +164,12 @@ on_relay_timer(uv_timer_t *t)
 	const struct tc_config *c = d->cfg;
 	int64_t                 from, to;
 
-	if (d->stopping || c->relay.schedule_s == 0)
+	if (d->stopping)
 		return;
+	if (c->relay.schedule_s == 0) {
+		arm(d, RELAY_OFF_CHECK_MS);
+		return;
+	}
 	tc_relaydigest_last_period((int64_t)time(NULL), c->relay.schedule_s,
 	    c->relay.time_s, &from, &to);
 	if (tc_relay_job_start(d, from, to, "tocsind", on_timer_run_done, d) <
@@ -183,6 +195,7 @@ tc_relaytimer_start(struct tc_daemon *d)
 	if (c->relay.schedule_s == 0) {
 		tc_log_notice(TC_LOG_OUTBOX,
 		    "relay result=off (relay.schedule is 0: no digests)");
+		arm(d, RELAY_OFF_CHECK_MS);
 		return;
 	}
 	tc_log_info(TC_LOG_OUTBOX, "relay schedule=%us time=%02u:%02u",

@@ -201,10 +201,36 @@ sleep 2
 expect_eq "relay messages" "$(sql "SELECT count(*) FROM message WHERE kind='relay'")" 3
 expect_eq "mails" "$(mail_count)" $((SPEAR_MAILS + 2))
 
+echo "== two runs of one period at once (two pool jobs, two connections): one digest"
+cat >"$T/ssgreen--2026-12-02-scan_rdp-be-003.csv" <<CSV
+$HDR
+"2026-12-02 01:02:03","medium","192.0.2.50","tcp",3389,,"rdp",64501,"BE"
+CSV
+drop "$T/ssgreen--2026-12-02-scan_rdp-be-003.csv"
+wait_for 60 sql_is "SELECT count(*) FROM message WHERE kind='spear' AND state='sent'" 10
+sleep 1.2
+UNTIL2=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+ctl --json relay run --since "$UNTIL" --until "$UNTIL2" >"$T/c1.json" 2>&1 &
+p1=$!
+ctl --json relay run --since "$UNTIL" --until "$UNTIL2" >"$T/c2.json" 2>&1 &
+p2=$!
+wait $p1 || fail "first concurrent run: $(cat "$T/c1.json")"
+wait $p2 || fail "second concurrent run: $(cat "$T/c2.json")"
+expect_eq "digests of both runs" "$(( $(jq -r .digests "$T/c1.json") + $(jq -r .digests "$T/c2.json") ))" 1
+expect_eq "energy results" \
+    "$(jq -r '.authorities[0].result' "$T/c1.json" "$T/c2.json" | sort | tr '\n' ' ')" "done_before queued "
+expect_eq "rows for the period" "$(sql "SELECT count(*) FROM relay_run WHERE period_to = '$UNTIL2'")" 3
+wait_for 30 mails_are $((SPEAR_MAILS + 4))
+read_mail "$(mails | tail -1)" >"$T/c.json"
+expect_eq "to the Energy authority" "$(jq -r .outer.To "$T/c.json" | sed 's/.*<\(.*\)>.*/\1/')" cyber@energy-authority.example
+expect_grep '192\.0\.2\.50' <(jq -r .text "$T/c.json")
+# The earlier period's findings are not in it.
+expect_no_grep '192\.0\.2\.(10|20)([^0-9]|$)' <(jq -r .text "$T/c.json")
+
 echo "== a period with nothing notified: no mail"
 expect_rc 0 ctl relay run --since 2026-01-01 --until 2026-01-02
 expect_grep '^Health Sector Authority <cyber@health-authority.example>: empty$' "$T/last.out"
-expect_eq "relay messages" "$(sql "SELECT count(*) FROM message WHERE kind='relay'")" 3
+expect_eq "relay messages" "$(sql "SELECT count(*) FROM message WHERE kind='relay'")" 4
 
 echo "== tocsind not running"
 stop_tocsind
