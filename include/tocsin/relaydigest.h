@@ -56,7 +56,8 @@ struct tc_relaydigest_config {
  * the number of digests queued or held (0: nothing to send), with
  * `*report` a new JSON array, one object per authority: {authority,
  * email, result: "queued"|"held"|"empty"|"done_before", reference?,
- * label?, items, withheld, held_reason?}.  On TC_EDB (err says why) the
+ * label?, items, withheld, held_reason?}.  TC_EINPUT when from >= to.
+ * On TC_EDB (err says why) the
  * current authority's transaction is rolled back, those before it stay
  * committed, and `*report` is NULL. */
 int tc_relaydigest_run(struct tc_db *db, struct tc_pgp *pgp,
