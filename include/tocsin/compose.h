@@ -47,6 +47,9 @@ struct tc_compose_content {
 	const char   *lang;          /* fr nl de en; others fall back to en */
 	const json_t *ctx;           /* the template context (template.h) */
 	enum tc_tlp   tlp;
+	/* Encrypt whatever the label (relay digests are always encrypted,
+	 * DESIGN.md); otherwise the label decides. */
+	bool          encrypt;
 	const char   *reference;     /* "CCB-EWS-2026-000042" */
 	const char   *from_addr;     /* the CSIRT's address */
 	const char   *from_name;     /* its display name, may be "" */
@@ -65,6 +68,7 @@ struct tc_compose_signed {
 	char          reference[TC_COMPOSE_REF_MAX];
 	char          lang[3]; /* the language really used */
 	enum tc_tlp   tlp;
+	bool          encrypt; /* tc_compose_content.encrypt */
 	char          from_addr[256];
 	char          from_name[256];
 };
@@ -84,8 +88,9 @@ int tc_compose_sign(struct tc_pgp *pgp, const struct tc_templates *tpl,
 void tc_compose_signed_deinit(struct tc_compose_signed *s);
 
 /* The wire form for one recipient, appended to `wire` (CRLF, 7-bit).
- * Encrypted when the label demands it (AMBER, AMBER+STRICT, RED), signed
- * only for CLEAR and GREEN (DESIGN.md); `*encrypted` says which.
+ * Encrypted when the label demands it (AMBER, AMBER+STRICT, RED) or the
+ * content asked for it, signed only otherwise (DESIGN.md); `*encrypted`
+ * says which.
  * Returns 0; TC_EKEY when
  * the label demands encryption and there is no usable pinned key (err has
  * the reason, nothing is appended); TC_EINPUT for a bad address. */

@@ -81,6 +81,10 @@ struct tc_config {
 		unsigned backoff_max_s;
 	} outbox;
 	struct {
+		unsigned schedule_s; /* 0: no digests */
+		unsigned time_s;     /* seconds after midnight UTC */
+	} relay;
+	struct {
 		bool  syslog;
 		char *level; /* crit err warning notice info debug */
 	} log;

@@ -47,6 +47,7 @@ struct tc_notify {
 	const char   *kind;          /* "spear" "advisory" "relay" */
 	const char   *template_name; /* "spear-exposed_service", "advisory" */
 	enum tc_tlp   tlp;
+	bool          encrypt;       /* whatever the label (relay digests) */
 	const char   *reference;
 	const char   *category;      /* for spear warnings, else NULL */
 	int64_t       advisory_id;   /* 0: none */

@@ -121,7 +121,7 @@ build_inner(const struct tc_compose_content *c, const struct tc_rendered *r,
 	char          alt[48], mixed[48], prefix[TC_COMPOSE_REF_MAX + 32];
 	struct tc_buf body = TC_BUF_INIT, outer = TC_BUF_INIT;
 	bool          att = c->attachment_name != NULL;
-	bool          enc = tc_tlp_needs_encryption(c->tlp);
+	bool          enc = c->encrypt || tc_tlp_needs_encryption(c->tlp);
 	int           rc;
 
 	if (att && !attachment_name_ok(c->attachment_name))
@@ -240,6 +240,7 @@ tc_compose_sign(struct tc_pgp *pgp, const struct tc_templates *tpl,
 		       sizeof(out->reference)) == 0);
 	memcpy(out->lang, r.lang, sizeof(out->lang));
 	out->tlp = c->tlp;
+	out->encrypt = c->encrypt;
 	rc = 0;
 out:
 	tc_buf_deinit_secret(&inner);
@@ -272,7 +273,7 @@ tc_compose_wrap(struct tc_pgp *pgp, const struct tc_compose_signed *s,
 {
 	struct tc_buf hdr = TC_BUF_INIT, body = TC_BUF_INIT, subj = TC_BUF_INIT;
 	char          rnd[33], msgid[TC_COMPOSE_REF_MAX + 300];
-	bool          enc = tc_tlp_needs_encryption(s->tlp);
+	bool          enc = s->encrypt || tc_tlp_needs_encryption(s->tlp);
 	struct tm     tm;
 	int           rc;
 
@@ -282,9 +283,10 @@ tc_compose_wrap(struct tc_pgp *pgp, const struct tc_compose_signed *s,
 
 		if (r->fpr == NULL || *r->fpr == '\0') {
 			rc = tc_err_set(err, TC_EKEY,
-			    "%s content needs encryption and no PGP key is "
+			    "%s %s needs encryption and no PGP key is "
 			    "pinned for <%s>",
-			    tc_tlp_label(s->tlp), r->addr);
+			    tc_tlp_label(s->tlp),
+			    s->encrypt ? "mail" : "content", r->addr);
 			goto out;
 		}
 		fprs[0] = r->fpr;

@@ -39,6 +39,7 @@ enum cfg_type {
 	CFG_PREFIX,/* [A-Z0-9-]{1,20} */
 	CFG_LEVEL, /* log level name */
 	CFG_HOSTPORT, /* ADDRESS:PORT */
+	CFG_TOD,   /* time of day UTC "HH:MM", stored as seconds */
 };
 
 struct cfg_opt {
@@ -116,6 +117,11 @@ static const struct cfg_opt cfg_opts[] = {
 	    OFF(outbox.backoff_base_s), "first retry delay" },
 	{ "outbox.backoff_max", CFG_SECS, 1, 7 * 86400, "6h", false,
 	    OFF(outbox.backoff_max_s), "longest retry delay" },
+	{ "relay.schedule", CFG_SECS, 0, 31 * 86400, "1d", false,
+	    OFF(relay.schedule_s),
+	    "how often the sector authorities get a digest; 0 or off: never" },
+	{ "relay.time", CFG_TOD, 0, 0, "06:00", false, OFF(relay.time_s),
+	    "time of day (UTC, HH:MM) a digest period ends and it is sent" },
 	{ "log.syslog", CFG_BOOL, 0, 0, "false", false, OFF(log.syslog),
 	    "log to syslog instead of stderr" },
 	{ "log.level", CFG_LEVEL, 0, 0, "info", false, OFF(log.level),
@@ -323,7 +329,7 @@ set_value(struct parse *p, const struct cfg_opt *o, const yaml_node_t *n,
     const char *value)
 {
 	char    *base = (char *)p->cfg + o->off;
-	uint64_t v;
+	uint64_t v, mins;
 	bool     b;
 
 	if (strlen(value) > CFG_STR_MAX) {
@@ -347,6 +353,11 @@ set_value(struct parse *p, const struct cfg_opt *o, const yaml_node_t *n,
 		}
 		goto range;
 	case CFG_SECS:
+		/* "off" is 0 for the durations that may be 0. */
+		if (o->min == 0 && strcmp(value, "off") == 0) {
+			*(unsigned *)base = 0;
+			return;
+		}
 		if (parse_secs(value, &v) < 0) {
 			perr(p, n, o->key,
 			    "\"%s\" is not a duration (e.g. 300s, 5m, 2h, 1d)",
@@ -365,6 +376,17 @@ set_value(struct parse *p, const struct cfg_opt *o, const yaml_node_t *n,
 			return;
 		}
 		*(unsigned *)base = (unsigned)v;
+		return;
+	case CFG_TOD:
+		if (strlen(value) != 5 || value[2] != ':' ||
+		    tc_parse_uint_n(value, 2, 0, 23, &v) < 0 ||
+		    tc_parse_uint_n(value + 3, 2, 0, 59, &mins) < 0) {
+			perr(p, n, o->key,
+			    "\"%s\" is not a time of day HH:MM (UTC)",
+			    tc_esc(value));
+			return;
+		}
+		*(unsigned *)base = (unsigned)(v * 3600 + mins * 60);
 		return;
 	case CFG_BOOL:
 		if (!parse_bool(value, &b)) {
@@ -857,6 +879,13 @@ tc_config_dump(const struct tc_config *cfg, struct tc_buf *out)
 			tc_buf_printf(out, "%s\n",
 			    *(const bool *)base ? "true" : "false");
 			break;
+		case CFG_TOD: {
+			unsigned t = *(const unsigned *)base;
+
+			tc_buf_printf(out, "\"%02u:%02u\"\n", t / 3600,
+			    t / 60 % 60);
+			break;
+		}
 		case CFG_TLS: {
 			enum tc_starttls t = *(const enum tc_starttls *)base;
 

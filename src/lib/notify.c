@@ -46,6 +46,7 @@ tc_notify_compose(struct tc_notify *n, struct tc_pgp *pgp,
 		cc.lang = lang_of(c);
 		cc.ctx = n->ctx;
 		cc.tlp = n->tlp;
+		cc.encrypt = n->encrypt;
 		cc.reference = n->reference;
 		cc.from_addr = n->from_addr;
 		cc.from_name = n->from_name;
@@ -165,8 +166,10 @@ tc_notify_queue(struct tc_db *db, const struct tc_notify *n,
 		tc_db_array_add(&a[8], h ? "held" : "queued");
 		/* A held row claims the encryption its label demands. */
 		tc_db_array_add(&a[9],
-		    (h ? tc_tlp_needs_encryption(n->tlp) : c->encrypted) ? "t" :
-									    "f");
+		    (h ? n->encrypt || tc_tlp_needs_encryption(n->tlp) :
+			 c->encrypted) ?
+			"t" :
+			"f");
 		tc_buf_reset(&hex);
 		hex_of(&hex, &c->wire);
 		tc_db_array_add(&a[10], h ? NULL : tc_buf_cstr(&hex));

@@ -536,19 +536,23 @@ tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
 /* --- step 3 ------------------------------------------------------------- */
 
 /* Last seen for every finding of the warning, last notified for the ones
- * it sends. */
+ * it sends, and the label (of the findings, not the warning's floor): the
+ * one it is notified with, raised by any stricter sighting until the next
+ * notification, for the relay digests (relaydigest.h). */
 static const char sighting_sql[] =
     "INSERT INTO sighting AS s (entity_id, category, indicator, first_seen,"
-    "  last_seen, last_notified)"
+    "  last_seen, last_notified, tlp)"
     " SELECT $1, $2::category, u.ind, to_timestamp(u.fs),"
     "  to_timestamp(greatest(u.fs, u.ls)),"
-    "  CASE WHEN u.due AND $3 THEN now() END"
+    "  CASE WHEN u.due AND $3 THEN now() END, $8::tlp_label"
     " FROM unnest($4::text[], $5::float8[], $6::float8[], $7::boolean[])"
     "  AS u(ind, fs, ls, due)"
     " ON CONFLICT (entity_id, category, indicator) DO UPDATE SET"
     "  first_seen = least(s.first_seen, excluded.first_seen),"
     "  last_seen = greatest(s.last_seen, excluded.last_seen),"
-    "  last_notified = coalesce(excluded.last_notified, s.last_notified)";
+    "  last_notified = coalesce(excluded.last_notified, s.last_notified),"
+    "  tlp = CASE WHEN excluded.last_notified IS NOT NULL THEN excluded.tlp"
+    "   ELSE greatest(s.tlp, excluded.tlp) END";
 
 static int
 commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
@@ -556,7 +560,7 @@ commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
 {
 	const struct tc_aggregate_group *g = w->group;
 	struct tc_buf                    a[4];
-	const char                      *params[7];
+	const char                      *params[8];
 	char                             ent[32], v[32];
 	int                              rc = 0;
 	int64_t                          now = (int64_t)time(NULL);
@@ -597,7 +601,8 @@ commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
 	params[2] = sending ? "t" : "f";
 	for (size_t i = 0; i < 4; i++)
 		params[3 + i] = a[i].data;
-	if (tc_db_run(db, "sightings", sighting_sql, 7, params, err) < 0)
+	params[7] = tc_tlp_name(g->tlp);
+	if (tc_db_run(db, "sightings", sighting_sql, 8, params, err) < 0)
 		rc = TC_EDB;
 	for (size_t i = 0; i < 4; i++)
 		tc_buf_deinit(&a[i]);

@@ -59,6 +59,15 @@ const struct cmd cmds[] = {
 	    "(its format, default TLP and category).  Then\nasks tocsind to "
 	    "look now.  The outcome is in spool/done/ or spool/failed/\n(with a "
 	    ".error file) and in the log." },
+	{ "relay", "run", "[--since TIME] [--until TIME]",
+	    "send the sector authorities' digests of a period now",
+	    PRIV_DAEMON, cmd_relay_run,
+	    "Asks the running tocsind for the relay digests of [since, until) "
+	    "(UTC,\nYYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z; default: the day up "
+	    "to now) and\nprints one line per sector authority: queued or held "
+	    "with its reference,\nempty (nothing to report, no mail) or "
+	    "done_before (that period was sent\nalready).  A digest goes to "
+	    "an authority once per period." },
 	{ "config", "check", "", "check the configuration file", PRIV_READ,
 	    cmd_config_check, NULL },
 	{ "status", NULL, "",

@@ -73,5 +73,6 @@ int cmd_key_import(struct ctx *ctx, int argc, char **argv);
 int cmd_match(struct ctx *ctx, int argc, char **argv);
 int cmd_config_check(struct ctx *ctx, int argc, char **argv);
 int cmd_status(struct ctx *ctx, int argc, char **argv);
+int cmd_relay_run(struct ctx *ctx, int argc, char **argv);
 
 #endif

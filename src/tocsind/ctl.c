@@ -17,6 +17,7 @@
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", false, ctl_status },
 	{ "kick", false, ctl_kick },
+	{ "relay.run", true, ctl_relay_run },
 	{ NULL, false, NULL },
 };
 

@@ -48,5 +48,6 @@ void ctl_audit(struct tc_daemon *d, const char *actor, const char *action,
 /* Handlers, by file. */
 void ctl_status(struct ctl_req *r);
 void ctl_kick(struct ctl_req *r);
+void ctl_relay_run(struct ctl_req *r); /* ctl_relay.c */
 
 #endif

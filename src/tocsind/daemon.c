@@ -364,6 +364,7 @@ maybe_stopped(struct tc_daemon *d)
 	uv_close((uv_handle_t *)&d->send_timer, on_closed);
 	uv_close((uv_handle_t *)&d->reap_timer, on_closed);
 	uv_close((uv_handle_t *)&d->index_timer, on_closed);
+	uv_close((uv_handle_t *)&d->relay_timer, on_closed);
 	tc_log_notice(TC_LOG_BASE, "result=stopping handles=closing");
 }
 
@@ -381,6 +382,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 	uv_timer_stop(&d->send_timer);
 	uv_timer_stop(&d->reap_timer);
 	uv_timer_stop(&d->index_timer);
+	uv_timer_stop(&d->relay_timer);
 	maybe_stopped(d);
 }
 
@@ -519,6 +521,7 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 		uv_timer_start(&d.reap_timer, tc_sender_on_reap, 1000,
 		    reap_ms < 5000 ? 5000 : reap_ms);
 	}
+	tc_relaytimer_start(&d);
 	tc_log_notice(TC_LOG_BASE,
 	    "result=started worker=%s entities=%zu spool=%s control=%s",
 	    d.worker, tc_index_entities(d.idx), tc_esc(cfg->paths.spool_dir),

@@ -51,6 +51,7 @@ struct tc_daemon {
 	uv_timer_t  send_timer;   /* claims due messages */
 	uv_timer_t  reap_timer;   /* returns expired leases */
 	uv_timer_t  index_timer;  /* debounces registry NOTIFYs */
+	uv_timer_t  relay_timer;  /* the next relay digest (relaytimer.c) */
 
 	/* Sender. */
 	unsigned sessions;        /* SMTP jobs running */
@@ -82,6 +83,20 @@ struct tc_pgp *tc_daemon_thread_pgp(const struct tc_config *cfg,
 /* feedrun.c: one spool file through prepare → compose → commit. */
 void tc_feedrun_start(struct tc_daemon *d, const char *path,
     const char *name);
+
+/* relaytimer.c: relay digests (relaydigest.h) at relay.time every
+ * relay.schedule, and on demand.  tc_relaytimer_start() initialises
+ * relay_timer (always, so shutdown closes it) and arms it unless digests
+ * are off; the first run catches up the last period. */
+struct json_t;
+typedef void (*tc_relay_done_cb)(void *arg, int rc, struct json_t *report,
+    const char *error);
+void tc_relaytimer_start(struct tc_daemon *d);
+/* Run the digests of [from, to) on the pool; `cb` runs once on the loop
+ * with the report (borrowed) or rc < 0 and the error.  Returns 0, or a
+ * negative TC_E* and then `cb` never runs. */
+int tc_relay_job_start(struct tc_daemon *d, int64_t from, int64_t to,
+    const char *actor, tc_relay_done_cb cb, void *arg);
 
 /* sender.c */
 void tc_sender_kick(struct tc_daemon *d);

@@ -293,6 +293,55 @@ test_secret_file_permissions(void **state)
 }
 
 static void
+test_relay_schedule_and_time(void **state)
+{
+	struct tc_buf     e = TC_BUF_INIT;
+	struct tc_config *c;
+	(void)state;
+
+	/* Defaults: daily, at 06:00 UTC. */
+	c = parse(BASE, &e);
+	assert_non_null(c);
+	assert_int_equal(c->relay.schedule_s, 86400);
+	assert_int_equal(c->relay.time_s, 6 * 3600);
+	tc_config_unref(c);
+	c = parse(BASE "relay: {schedule: 12h, time: \"23:59\"}\n", &e);
+	assert_non_null(c);
+	assert_int_equal(c->relay.schedule_s, 12 * 3600);
+	assert_int_equal(c->relay.time_s, 23 * 3600 + 59 * 60);
+	tc_buf_reset(&e);
+	tc_config_dump(c, &e);
+	assert_non_null(strstr(e.data, "relay.schedule: 43200s\n"));
+	assert_non_null(strstr(e.data, "relay.time: \"23:59\"\n"));
+	tc_config_unref(c);
+	c = parse(BASE "relay: {schedule: off, time: \"00:00\"}\n", &e);
+	assert_non_null(c);
+	assert_int_equal(c->relay.schedule_s, 0);
+	assert_int_equal(c->relay.time_s, 0);
+	tc_config_unref(c);
+	c = parse(BASE "relay: {schedule: 0}\n", &e);
+	assert_non_null(c);
+	assert_int_equal(c->relay.schedule_s, 0);
+	tc_config_unref(c);
+	tc_buf_deinit(&e);
+	/* "off" only for durations that may be 0. */
+	expect_errors(BASE "outbox: {lease: off}\n",
+	    "t.yaml:4:17: outbox.lease: \"off\" is not a duration (e.g. 300s, "
+	    "5m, 2h, 1d)\n");
+	expect_errors(BASE "relay: {schedule: 32d}\n",
+	    "t.yaml:4:19: relay.schedule: 32d is above 2678400\n");
+	expect_errors(BASE "relay: {time: \"24:00\"}\n",
+	    "t.yaml:4:15: relay.time: \"24:00\" is not a time of day HH:MM "
+	    "(UTC)\n");
+	expect_errors(BASE "relay: {time: \"6:00\"}\n",
+	    "t.yaml:4:15: relay.time: \"6:00\" is not a time of day HH:MM "
+	    "(UTC)\n");
+	expect_errors(BASE "relay: {time: \"06:60\"}\n",
+	    "t.yaml:4:15: relay.time: \"06:60\" is not a time of day HH:MM "
+	    "(UTC)\n");
+}
+
+static void
 test_shipped_samples_parse(void **state)
 {
 	struct tc_buf     e = TC_BUF_INIT;
@@ -318,6 +367,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_config),
 		cmocka_unit_test(test_each_error_names_line_column_and_key),
+		cmocka_unit_test(test_relay_schedule_and_time),
 		cmocka_unit_test(test_yaml_syntax_error),
 		cmocka_unit_test(test_duplicate_key_and_pairing),
 		cmocka_unit_test(test_limits),
