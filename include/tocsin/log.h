@@ -36,6 +36,8 @@ enum tc_log_level {
 void tc_log_open(const char *ident, bool use_syslog);
 /* Lines above `level` are dropped, except debug lines of groups switched on. */
 void tc_log_set_level(enum tc_log_level level);
+/* "crit" ... "debug" (the names of log.level); info for anything else. */
+enum tc_log_level tc_log_level_parse(const char *name);
 void tc_log_set_debug(enum tc_log_group group, bool on);
 /* Parse "smtp", "db", ... into a group; returns -1 if unknown. */
 int tc_log_group_parse(const char *name);

@@ -38,6 +38,16 @@ tc_log_open(const char *ident, bool use_syslog)
 	atomic_store(&log_syslog, use_syslog);
 }
 
+enum tc_log_level
+tc_log_level_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	     i++)
+		if (name != NULL && strcmp(name, level_names[i]) == 0)
+			return (enum tc_log_level)i;
+	return TC_LOG_INFO;
+}
+
 void
 tc_log_set_level(enum tc_log_level level)
 {

@@ -423,7 +423,7 @@ on_hup(uv_signal_t *s, int signum)
 	tc_templates_unref(d->tpl);
 	d->tpl = tpl;
 	d->generation++;
-	tc_log_set_level(TC_LOG_INFO);
+	tc_log_set_level(tc_log_level_parse(cfg->log.level));
 	tc_log_notice(TC_LOG_CONFIG, "result=reloaded generation=%u",
 	    d->generation);
 }

@@ -14,18 +14,6 @@
 
 #define DEFAULT_CONFIG "/etc/tocsin/tocsin.yaml"
 
-static enum tc_log_level
-level_of(const char *name)
-{
-	static const char *const names[] = { "crit", "err", "warning",
-		"notice", "info", "debug" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (name != NULL && strcmp(name, names[i]) == 0)
-			return (enum tc_log_level)i;
-	return TC_LOG_INFO;
-}
-
 /* libuv sizes its pool once, at first use: SMTP sessions, compose workers
  * and two more (registry loads, feed preparation), unless the operator
  * said otherwise. */
@@ -117,7 +105,7 @@ main(int argc, char **argv)
 	}
 	set_threadpool(cfg);
 	tc_log_open("tocsind", cfg->log.syslog || detach);
-	tc_log_set_level(level_of(cfg->log.level));
+	tc_log_set_level(tc_log_level_parse(cfg->log.level));
 	if (detach && daemon(0, 0) != 0) {
 		perror("tocsind: daemon");
 		tc_config_unref(cfg);

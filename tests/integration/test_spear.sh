@@ -134,6 +134,24 @@ wait_for 60 test -e "$T/spool/done/2026-11-26-scan_rdp-be-003.csv"
 wait_for 30 sql_is "SELECT count(*) FROM message WHERE recipient='security@logistics.example' AND state='held'" 2
 expect_eq "mails" "$(mail_count)" 5
 
+echo "== 60 findings: 50 listed in the body, all 60 in a CSV inside the encryption"
+{
+	echo '"timestamp","severity","ip","protocol","port","hostname","tag","asn","geo"'
+	for i in $(seq 20 79); do
+		echo "\"2026-11-26 03:00:00\",\"medium\",\"192.0.2.$i\",\"tcp\",3389,,\"rdp\",64501,\"BE\""
+	done
+} >"$T/2026-11-26-scan_rdp-be-big.csv"
+before=$(mail_count)
+drop "$T/2026-11-26-scan_rdp-be-big.csv"
+wait_for 60 mails_are $((before + 1))
+read_mail "$(mails | tail -1)" >"$T/big.json"
+expect_eq "to" "$(jq -r .outer.To "$T/big.json" | grep -o 'soc@voorbeeld-energie.example')" soc@voorbeeld-energie.example
+expect_eq "attachment" "$(jq -r '.attachments[0].filename' "$T/big.json")" findings.csv
+expect_eq "CSV rows" "$(jq -r '.attachments[0].content' "$T/big.json" | grep -c '^192\.0\.2\.')" 60
+expect_grep '192\.0\.2\.79' <(jq -r '.attachments[0].content' "$T/big.json")
+expect_eq "listed in the body" "$(jq -r .text "$T/big.json" | grep -cE '^\* 192\.0\.2\.')" 50
+expect_no_grep 'findings.csv|192\.0\.2\.2[0-9]' "$(mails | tail -1)"
+
 echo "== tocsinctl feed import, by an analyst, through the same code"
 analyst tc-analyst1
 cat >"$T/hand.csv" <<CSV
@@ -144,7 +162,7 @@ chmod 644 "$T/hand.csv"
 expect_rc 0 as_analyst tc-analyst1 $TOCSINCTL -c "$T/tocsin.yaml" feed import "$T/hand.csv"
 expect_grep 'spooled as .*/incoming/hand.csv' "$T/last.out"
 wait_for 60 test -e "$T/spool/done/hand.csv"
-wait_for 30 mails_are 6
+wait_for 30 mails_are 7
 read_mail "$(mails | tail -1)" >"$T/h.json"
 expect_grep '203\.0\.113\.11' <(jq -r .text "$T/h.json")
 expect_rc 1 as_analyst tc-analyst1 $TOCSINCTL -c "$T/tocsin.yaml" feed import "$T/nope.csv"

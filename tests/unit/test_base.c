@@ -11,6 +11,7 @@
 #include "tocsin/buf.h"
 #include "tocsin/err.h"
 #include "tocsin/esc.h"
+#include "tocsin/log.h"
 #include "tocsin/str.h"
 #include "tocsin/tlp.h"
 
@@ -182,6 +183,35 @@ test_err_set_truncates(void **state)
 	assert_string_equal(tc_strerror(TC_ETLP), "forbidden by TLP policy");
 }
 
+static void
+test_log_level_names(void **state)
+{
+	(void)state;
+	assert_int_equal(tc_log_level_parse("crit"), TC_LOG_CRIT);
+	assert_int_equal(tc_log_level_parse("warning"), TC_LOG_WARNING);
+	assert_int_equal(tc_log_level_parse("debug"), TC_LOG_DEBUG);
+	assert_int_equal(tc_log_level_parse("loud"), TC_LOG_INFO);
+	assert_int_equal(tc_log_level_parse(NULL), TC_LOG_INFO);
+}
+
+/* tc_esc() keeps TC_ESC_SLOTS results alive, so one log line may escape
+ * several values. */
+static void
+test_esc_slots(void **state)
+{
+	const char *a, *b, *c, *d;
+
+	(void)state;
+	a = tc_esc("one");
+	b = tc_esc("two\n");
+	c = tc_esc("three");
+	d = tc_esc("four");
+	assert_string_equal(a, "one");
+	assert_string_equal(b, "two\\x0a");
+	assert_string_equal(c, "three");
+	assert_string_equal(d, "four");
+}
+
 int
 main(void)
 {
@@ -196,6 +226,8 @@ main(void)
 		cmocka_unit_test(test_tlp_parse_and_format),
 		cmocka_unit_test(test_tlp_policy),
 		cmocka_unit_test(test_err_set_truncates),
+		cmocka_unit_test(test_log_level_names),
+		cmocka_unit_test(test_esc_slots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
