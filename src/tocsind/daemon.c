@@ -379,6 +379,7 @@ on_stop_signal(uv_signal_t *s, int signum)
 				   "smtp_sessions=%u",
 	    signum, d->jobs, d->sessions);
 	d->stopping = true;
+	atomic_store(&d->stop_requested, true);
 	uv_timer_stop(&d->send_timer);
 	uv_timer_stop(&d->reap_timer);
 	uv_timer_stop(&d->index_timer);
@@ -468,6 +469,7 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 	int              rc;
 
 	memset(&d, 0, sizeof(d));
+	atomic_init(&d.stop_requested, false);
 	d.cfg = cfg;
 	d.config_path = config_path;
 	d.loop = &loop;

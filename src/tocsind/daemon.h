@@ -16,6 +16,7 @@
 #ifndef TOCSIND_DAEMON_H
 #define TOCSIND_DAEMON_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -65,6 +66,8 @@ struct tc_daemon {
 	bool index_dirty;         /* NOTIFY arrived while loading */
 
 	bool     stopping;
+	/* Set with `stopping`; read by pool jobs that can end early. */
+	atomic_bool stop_requested;
 	bool     closed;          /* handles are closing */
 	unsigned jobs;            /* pool jobs in flight */
 	int      exit_code;

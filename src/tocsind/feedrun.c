@@ -53,6 +53,7 @@ struct feedrun {
 	int                    queued;
 	struct tc_err          err;
 	unsigned               composing; /* compose jobs in flight */
+	atomic_bool           *stop;      /* the daemon's stop_requested */
 	uint64_t               started_ms;
 	struct tc_feed_progress progress; /* written by prepare_work */
 };
@@ -193,9 +194,13 @@ compose_work(uv_work_t *req)
 	pgp = tc_daemon_thread_pgp(run->cfg, run->generation, &err);
 	if (pgp == NULL)
 		tc_stats_gpg_error("compose");
-	for (size_t i = job->slice; i < run->plan->n; i += job->slices)
+	for (size_t i = job->slice; i < run->plan->n; i += job->slices) {
+		/* At shutdown the file is postponed whole: stop early. */
+		if (atomic_load(run->stop))
+			return;
 		tc_spear_compose(&run->plan->w[i], pgp, err.msg, run->tpl,
 		    &run->sc, now);
+	}
 }
 
 static void
@@ -302,6 +307,7 @@ tc_feedrun_start(struct tc_daemon *d, const char *path, const char *name)
 	const struct tc_config_feed *f;
 
 	run->d = d;
+	run->stop = &d->stop_requested;
 	run->cfg = tc_config_ref(d->cfg);
 	run->idx = tc_index_ref(d->idx);
 	run->tpl = tc_templates_ref(d->tpl);
