@@ -146,8 +146,10 @@ start_tocsind() {
 	mkdir -p "$T/spool" "$T/run"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown -R "$u": "$T/spool" "$T/gnupg" "$T/run"
-		runuser -u "$u" -- env PGHOST="$PGHOST" PGPORT="$PGPORT" \
-		    PGDATABASE="$PGDATABASE" PGUSER="$PGUSER" \
+		# setpriv execs: $! is tocsind itself, for signals.
+		env PGHOST="$PGHOST" PGPORT="$PGPORT" PGDATABASE="$PGDATABASE" \
+		    PGUSER="$PGUSER" HOME=/nonexistent \
+		    setpriv --reuid="$u" --regid="$u" --init-groups -- \
 		    "$TOCSIND" -c "$T/tocsin.yaml" >>"$T/tocsind.log" 2>&1 &
 	else
 		"$TOCSIND" -c "$T/tocsin.yaml" >>"$T/tocsind.log" 2>&1 &

@@ -171,6 +171,24 @@ expect_rc 1 as_analyst tc-analyst1 $TOCSINCTL -c "$T/tocsin.yaml" feed import --
 expect_grep 'feed "nosuch" is not declared' "$T/last.err"
 expect_rc 2 $TOCSINCTL feed import
 
+echo "== SIGHUP: a bad configuration is refused and the old one stays"
+cp "$T/tocsin.yaml" "$T/tocsin.yaml.good"
+echo "smtp: {port: not-a-port}" >>"$T/tocsin.yaml"
+kill -HUP "$(cat "$T/tocsind.pid")"
+wait_for 30 grep -q 'result=reload_refused' "$T/tocsind.log"
+echo "== SIGHUP: a good one is taken (new reference prefix, templates reloaded)"
+sed 's/reference_prefix: TEST-EWS/reference_prefix: HUP-EWS/' "$T/tocsin.yaml.good" >"$T/tocsin.yaml"
+kill -HUP "$(cat "$T/tocsind.pid")"
+wait_for 30 grep -q 'result=reloaded generation=1' "$T/tocsind.log"
+cat >"$T/2026-11-30-scan_rdp-be-007.csv" <<CSV
+"timestamp","severity","ip","protocol","port","hostname","tag","asn","geo"
+"2026-11-30 01:02:03","medium","203.0.113.12","tcp",3389,,"rdp",64503,"BE"
+CSV
+before=$(mail_count)
+drop "$T/2026-11-30-scan_rdp-be-007.csv"
+wait_for 60 mails_are $((before + 1))
+expect_grep '^\[TLP:AMBER\+STRICT\] \[HUP-EWS-[0-9]{4}-[0-9]{6}\]' <(read_mail "$(mails | tail -1)" | jq -r .outer.Subject)
+
 echo "== SIGTERM: a clean stop"
 stop_tocsind
 expect_grep 'result=stopped' "$T/tocsind.log"
