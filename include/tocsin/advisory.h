@@ -85,8 +85,8 @@ bool tc_advisory_product_matches(const json_t *doc, const char *cpe);
  * tc_advisory_targets_free).  For TLP:RED an address of the list that is
  * no registered contact fails with TC_EINPUT naming it.  Returns the count
  * or TC_EDB / TC_EINPUT. */
-int tc_advisory_targets(struct tc_db *db, const json_t *doc,
-    struct tc_notify_rcpt **out, struct tc_err *err);
+int  tc_advisory_targets(struct tc_db *db, const json_t *doc,
+     struct tc_notify_rcpt **out, struct tc_err *err);
 void tc_advisory_targets_free(struct tc_notify_rcpt *r, size_t n);
 
 struct tc_advisory_mail {
@@ -115,20 +115,19 @@ json_t *tc_advisory_csaf(const json_t *doc, const char *reference,
     time_t released, const struct tc_advisory_publisher *pub);
 /* One entry of the Atom feed. */
 struct tc_advisory_entry {
-	const char *reference;
+	const char   *reference;
 	const json_t *doc;
-	time_t      released;
+	time_t        released;
 };
 /* An Atom feed (RFC 4287) of `entries` (newest first), appended to out. */
 void tc_advisory_atom(const struct tc_advisory_entry *entries, size_t n,
-    const struct tc_advisory_publisher *pub, time_t now,
-    struct tc_buf *out);
+    const struct tc_advisory_publisher *pub, time_t now, struct tc_buf *out);
 /* Write <dir>/<reference>.json and regenerate <dir>/advisories.atom from
  * the dispatched TLP:CLEAR advisories of the database (each file through
  * a temporary file and rename).  Anything but CLEAR is refused
  * (TC_ETLP).  0, TC_EDB, TC_ETLP or a negative errno. */
-int tc_advisory_publish(struct tc_db *db, const char *dir,
-    const json_t *doc, const char *reference, time_t released,
+int tc_advisory_publish(struct tc_db *db, const char *dir, const json_t *doc,
+    const char *reference, time_t released,
     const struct tc_advisory_publisher *pub, struct tc_err *err);
 
 #endif

@@ -40,8 +40,8 @@ static void perr(struct parse *p, const yaml_node_t *n, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-perr(struct parse *p, const yaml_node_t *n, const char *field,
-    const char *fmt, ...)
+perr(struct parse *p, const yaml_node_t *n, const char *field, const char *fmt,
+    ...)
 {
 	va_list ap;
 
@@ -107,7 +107,8 @@ has_control(const char *s, bool multiline)
 			return true;
 		if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
 			return true;
-		if (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9))
+		if (u[0] == 0xe2 && u[1] == 0x80 &&
+		    (u[2] == 0xa8 || u[2] == 0xa9))
 			return true;
 	}
 	return false;
@@ -324,11 +325,11 @@ seq(struct parse *p, const yaml_node_t *n, const char *field)
 	return n;
 }
 
-#define SEQ_EACH(n, it)                                                        \
-	for (yaml_node_item_t *it = (n)->data.sequence.items.start;            \
+#define SEQ_EACH(n, it)                                             \
+	for (yaml_node_item_t *it = (n)->data.sequence.items.start; \
 	     it < (n)->data.sequence.items.top; it++)
-#define MAP_EACH(n, pr)                                                        \
-	for (yaml_node_pair_t *pr = (n)->data.mapping.pairs.start;             \
+#define MAP_EACH(n, pr)                                            \
+	for (yaml_node_pair_t *pr = (n)->data.mapping.pairs.start; \
 	     pr < (n)->data.mapping.pairs.top; pr++)
 
 static json_t *
@@ -359,11 +360,11 @@ strings(struct parse *p, const yaml_node_t *n, const char *field,
 		}
 		c = tc_xstrdup(s);
 		for (char *q = c; *q; q++)
-			*q = lower ? (char)tolower((unsigned char)*q) :
-			    upper  ? (char)toupper((unsigned char)*q) :
-				     *q;
-		json_array_foreach(a, k, e) if (strcmp(json_string_value(e), c) ==
-		    0) dup = true;
+			*q = lower  ? (char)tolower((unsigned char)*q)
+			    : upper ? (char)toupper((unsigned char)*q)
+				    : *q;
+		json_array_foreach(a, k,
+		    e) if (strcmp(json_string_value(e), c) == 0) dup = true;
 		if (dup)
 			perr(p, v, f, "\"%s\" is listed twice", c);
 		else
@@ -396,18 +397,20 @@ products(struct parse *p, const yaml_node_t *n)
 
 		snprintf(f, sizeof(f), "products[%zu]", i++);
 		if (v->type != YAML_MAPPING_NODE) {
-			perr(p, v, f, "expected a mapping with cpe and versions");
+			perr(p, v, f,
+			    "expected a mapping with cpe and versions");
 			continue;
 		}
 		o = json_object();
 		MAP_EACH(v, pr)
 		{
-			yaml_node_t *k = node(p, pr->key), *val = node(p, pr->value);
-			const char  *key = k->type == YAML_SCALAR_NODE ?
-			     (const char *)k->data.scalar.value :
-			     "";
-			char         ff[96];
-			const char  *s;
+			yaml_node_t *k = node(p, pr->key),
+				    *val = node(p, pr->value);
+			const char *key = k->type == YAML_SCALAR_NODE
+			    ? (const char *)k->data.scalar.value
+			    : "";
+			char        ff[96];
+			const char *s;
 
 			snprintf(ff, sizeof(ff), "%s.%s", f, key);
 			if (strcmp(key, "cpe") == 0) {
@@ -420,7 +423,8 @@ products(struct parse *p, const yaml_node_t *n)
 				} else if (cpe_split(s, pp) < 0) {
 					perr(p, val, ff,
 					    "\"%s\" is not a CPE 2.3 name "
-					    "(cpe:2.3:part:vendor:product:...: 13 "
+					    "(cpe:2.3:part:vendor:product:...: "
+					    "13 "
 					    "fields, vendor and product named)",
 					    s);
 					bad = true;
@@ -469,16 +473,17 @@ content(struct parse *p, const yaml_node_t *n)
 	json_t *c = json_object();
 
 	if (n->type != YAML_MAPPING_NODE) {
-		perr(p, n, "content", "expected a mapping of languages (en "
-				      "fr nl de)");
+		perr(p, n, "content",
+		    "expected a mapping of languages (en "
+		    "fr nl de)");
 		return c;
 	}
 	MAP_EACH(n, pr)
 	{
 		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char  *lang = k->type == YAML_SCALAR_NODE ?
-		     (const char *)k->data.scalar.value :
-		     "";
+		const char  *lang = k->type == YAML_SCALAR_NODE
+		     ? (const char *)k->data.scalar.value
+		     : "";
 		char         f[64];
 		json_t      *o;
 		bool         title = false, body = false;
@@ -493,26 +498,30 @@ content(struct parse *p, const yaml_node_t *n)
 			continue;
 		}
 		if (v->type != YAML_MAPPING_NODE) {
-			perr(p, v, f, "expected a mapping with title, summary "
-				      "and body");
+			perr(p, v, f,
+			    "expected a mapping with title, summary "
+			    "and body");
 			continue;
 		}
 		o = json_object();
 		MAP_EACH(v, q)
 		{
-			yaml_node_t *kk = node(p, q->key), *vv = node(p, q->value);
-			const char  *key = kk->type == YAML_SCALAR_NODE ?
-			     (const char *)kk->data.scalar.value :
-			     "";
-			char         ff[96];
-			json_t      *t = NULL;
+			yaml_node_t *kk = node(p, q->key),
+				    *vv = node(p, q->value);
+			const char *key = kk->type == YAML_SCALAR_NODE
+			    ? (const char *)kk->data.scalar.value
+			    : "";
+			char        ff[96];
+			json_t     *t = NULL;
 
 			snprintf(ff, sizeof(ff), "%s.%s", f, key);
 			if (strcmp(key, "title") == 0) {
 				title = true;
-				t = text(p, vv, ff, TC_ADVISORY_TITLE_MAX, false);
+				t = text(p, vv, ff, TC_ADVISORY_TITLE_MAX,
+				    false);
 			} else if (strcmp(key, "summary") == 0) {
-				t = text(p, vv, ff, TC_ADVISORY_SUMMARY_MAX, true);
+				t = text(p, vv, ff, TC_ADVISORY_SUMMARY_MAX,
+				    true);
 			} else if (strcmp(key, "body") == 0) {
 				body = true;
 				t = text(p, vv, ff, TC_ADVISORY_BODY_MAX, true);
@@ -548,9 +557,9 @@ parse_doc(struct parse *p, json_t **out, struct tc_err *err)
 	MAP_EACH(root, pr)
 	{
 		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char  *key = k->type == YAML_SCALAR_NODE ?
-		     (const char *)k->data.scalar.value :
-		     "";
+		const char  *key = k->type == YAML_SCALAR_NODE
+		     ? (const char *)k->data.scalar.value
+		     : "";
 		const char  *s;
 
 		if (json_object_get(d, key) != NULL ||
@@ -566,7 +575,8 @@ parse_doc(struct parse *p, json_t **out, struct tc_err *err)
 				continue;
 			if (tc_tlp_parse(s, &p->tlp) < 0) {
 				perr(p, v, key,
-				    "\"%s\" is not a TLP 2.0 label (CLEAR GREEN "
+				    "\"%s\" is not a TLP 2.0 label (CLEAR "
+				    "GREEN "
 				    "AMBER AMBER+STRICT RED)",
 				    s);
 				continue;
@@ -591,8 +601,8 @@ parse_doc(struct parse *p, json_t **out, struct tc_err *err)
 			    json_string(tc_severity_name(sev)));
 		} else if (strcmp(key, "cves") == 0) {
 			json_object_set_new(d, key,
-			    strings(p, v, key, is_cve, "a CVE id (CVE-YYYY-NNNN)",
-				false, true));
+			    strings(p, v, key, is_cve,
+				"a CVE id (CVE-YYYY-NNNN)", false, true));
 		} else if (strcmp(key, "products") == 0) {
 			json_object_set_new(d, key, products(p, v));
 		} else if (strcmp(key, "sectors") == 0) {
@@ -654,8 +664,8 @@ done:
 }
 
 int
-tc_advisory_parse(const char *name, const char *data, size_t len,
-    json_t **out, struct tc_buf *errors, struct tc_err *err)
+tc_advisory_parse(const char *name, const char *data, size_t len, json_t **out,
+    struct tc_buf *errors, struct tc_err *err)
 {
 	struct parse p;
 	int          rc;
@@ -666,8 +676,8 @@ tc_advisory_parse(const char *name, const char *data, size_t len,
 	p.errors = errors;
 	if (len > TC_ADVISORY_FILE_MAX) {
 		if (errors)
-			tc_buf_printf(errors, "%s: larger than %d bytes\n", name,
-			    TC_ADVISORY_FILE_MAX);
+			tc_buf_printf(errors, "%s: larger than %d bytes\n",
+			    name, TC_ADVISORY_FILE_MAX);
 		return tc_err_set(err, TC_ELIMIT, "%s: larger than %d bytes",
 		    name, TC_ADVISORY_FILE_MAX);
 	}
@@ -760,8 +770,8 @@ tc_advisory_context(const json_t *doc, const char *lang)
 	for (size_t i = 0; i < 4; i++) {
 		json_t *v = json_object_get(doc, keys[i]);
 
-		json_object_set_new(a, keys[i], v ? json_deep_copy(v) :
-						    json_array());
+		json_object_set_new(a, keys[i],
+		    v ? json_deep_copy(v) : json_array());
 	}
 	return a;
 }
@@ -779,8 +789,8 @@ tc_advisory_product_matches(const json_t *doc, const char *cpe)
 		goto out;
 	json_array_foreach(prods, i, pr)
 	{
-		const char       *v = json_string_value(
-		    json_object_get(pr, "versions"));
+		const char *v =
+		    json_string_value(json_object_get(pr, "versions"));
 		struct tc_product p;
 		const char       *have;
 
@@ -813,7 +823,8 @@ out:
 	return hit;
 }
 
-/* --- mail ------------------------------------------------------------------ */
+/* --- mail ------------------------------------------------------------------
+ */
 
 static int
 by_lang(const void *a, const void *b)
@@ -861,7 +872,8 @@ tc_advisory_compose(const struct tc_advisory_mail *m,
 	}
 }
 
-/* --- public documents ------------------------------------------------------ */
+/* --- public documents ------------------------------------------------------
+ */
 
 static void
 iso_time(char *out, size_t size, time_t t)
@@ -892,18 +904,21 @@ tc_advisory_csaf(const json_t *doc, const char *reference, time_t released,
 	iso_time(when, sizeof(when), released);
 	notes = json_array();
 	if (json_string_value(json_object_get(en, "summary")))
-		json_array_append_new(notes, note("summary", "Summary",
-		    json_string_value(json_object_get(en, "summary"))));
-	json_array_append_new(notes, note("description", "Description",
-	    json_string_value(json_object_get(en, "body"))));
+		json_array_append_new(notes,
+		    note("summary", "Summary",
+			json_string_value(json_object_get(en, "summary"))));
+	json_array_append_new(notes,
+	    note("description", "Description",
+		json_string_value(json_object_get(en, "body"))));
 	refs = json_array();
 	json_array_foreach(json_object_get(doc, "references"), i, v)
-		json_array_append_new(refs, json_pack("{s:s, s:s, s:s}",
-		    "category", "external", "summary", json_string_value(v),
-		    "url", json_string_value(v)));
-	d = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:{s:s, s:s}},"
-		      " s:s, s:{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:s}],"
-		      " s:s, s:{s:{s:s}, s:s}}, s:o, s:{s:s}}",
+	    json_array_append_new(refs,
+		json_pack("{s:s, s:s, s:s}", "category", "external", "summary",
+		    json_string_value(v), "url", json_string_value(v)));
+	d = json_pack(
+	    "{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:{s:s, s:s}},"
+	    " s:s, s:{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:s}],"
+	    " s:s, s:{s:{s:s}, s:s}}, s:o, s:{s:s}}",
 	    "category", "csaf_security_advisory", "csaf_version", "2.0",
 	    "title", title, "publisher", "category", "coordinator", "name",
 	    pub->name, "namespace", pub->namespace, "distribution", "text",
@@ -913,8 +928,8 @@ tc_advisory_csaf(const json_t *doc, const char *reference, time_t released,
 	    "initial_release_date", when, "revision_history", "date", when,
 	    "number", "1", "summary", "Initial release.",
 	    "current_release_date", when, "generator", "engine", "name",
-	    "tocsin", "date", when, "notes", notes, "aggregate_severity", "text",
-	    tc_advisory_severity(doc));
+	    "tocsin", "date", when, "notes", notes, "aggregate_severity",
+	    "text", tc_advisory_severity(doc));
 	if (json_array_size(refs) > 0)
 		json_object_set_new(d, "references", refs);
 	else
@@ -924,16 +939,16 @@ tc_advisory_csaf(const json_t *doc, const char *reference, time_t released,
 	json_array_foreach(json_object_get(doc, "products"), i, v)
 	{
 		const char *cpe = json_string_value(json_object_get(v, "cpe"));
-		const char *ver = json_string_value(json_object_get(v,
-		    "versions"));
-		char        pid[32], name[TC_ADVISORY_CPE_MAX + 300];
+		const char *ver =
+		    json_string_value(json_object_get(v, "versions"));
+		char pid[32], name[TC_ADVISORY_CPE_MAX + 300];
 
 		snprintf(pid, sizeof(pid), "CSAFPID-%04zu", i + 1);
 		snprintf(name, sizeof(name), "%s%s%s", cpe, ver ? " " : "",
 		    ver ? ver : "");
-		json_array_append_new(fpn, json_pack("{s:s, s:s, s:{s:s}}",
-		    "name", name, "product_id", pid,
-		    "product_identification_helper", "cpe", cpe));
+		json_array_append_new(fpn,
+		    json_pack("{s:s, s:s, s:{s:s}}", "name", name, "product_id",
+			pid, "product_identification_helper", "cpe", cpe));
 		json_array_append_new(ids, json_string(pid));
 	}
 	root = json_pack("{s:o}", "document", d);
@@ -974,13 +989,22 @@ xml_text(struct tc_buf *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': tc_buf_puts(out, "&amp;"); break;
-		case '<': tc_buf_puts(out, "&lt;"); break;
-		case '>': tc_buf_puts(out, "&gt;"); break;
-		case '"': tc_buf_puts(out, "&quot;"); break;
+		case '&':
+			tc_buf_puts(out, "&amp;");
+			break;
+		case '<':
+			tc_buf_puts(out, "&lt;");
+			break;
+		case '>':
+			tc_buf_puts(out, "&gt;");
+			break;
+		case '"':
+			tc_buf_puts(out, "&quot;");
+			break;
 		default:
 			/* XML 1.0 allows tab and newline only below space. */
-			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+			if ((unsigned char)*s >= 0x20 || *s == '\n' ||
+			    *s == '\t')
 				tc_buf_putc(out, *s);
 		}
 	}
@@ -993,9 +1017,10 @@ tc_advisory_atom(const struct tc_advisory_entry *entries, size_t n,
 	char when[32];
 
 	iso_time(when, sizeof(when), n > 0 ? entries[0].released : now);
-	tc_buf_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-			 "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n"
-			 "  <id>");
+	tc_buf_puts(out,
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n"
+	    "  <id>");
 	xml_text(out, pub->namespace);
 	tc_buf_puts(out, "/advisories</id>\n  <title>");
 	xml_text(out, pub->name);
@@ -1014,9 +1039,9 @@ tc_advisory_atom(const struct tc_advisory_entry *entries, size_t n,
 	tc_buf_puts(out, "/advisories.atom\"/>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct tc_advisory_entry *e = &entries[i];
-		const json_t *en = lang_content(e->doc, "en");
-		const char   *sum = json_string_value(json_object_get(en,
-		      "summary"));
+		const json_t                   *en = lang_content(e->doc, "en");
+		const char                     *sum =
+		    json_string_value(json_object_get(en, "summary"));
 
 		iso_time(when, sizeof(when), e->released);
 		tc_buf_puts(out, "  <entry>\n    <id>");
@@ -1027,17 +1052,19 @@ tc_advisory_atom(const struct tc_advisory_entry *entries, size_t n,
 		xml_text(out, e->reference);
 		tc_buf_puts(out, "] ");
 		xml_text(out, tc_advisory_title(e->doc));
-		tc_buf_printf(out, "</title>\n    <updated>%s</updated>\n"
-				   "    <published>%s</published>\n",
+		tc_buf_printf(out,
+		    "</title>\n    <updated>%s</updated>\n"
+		    "    <published>%s</published>\n",
 		    when, when);
-		tc_buf_puts(out, "    <link rel=\"alternate\" "
-				 "type=\"application/json\" href=\"");
+		tc_buf_puts(out,
+		    "    <link rel=\"alternate\" "
+		    "type=\"application/json\" href=\"");
 		xml_text(out, e->reference);
 		tc_buf_puts(out, ".json\"/>\n    <category term=\"");
 		xml_text(out, tc_advisory_severity(e->doc));
 		tc_buf_puts(out, "\" label=\"severity\"/>\n    <summary>");
-		xml_text(out, sum ? sum :
-				    json_string_value(json_object_get(en, "body")));
+		xml_text(out,
+		    sum ? sum : json_string_value(json_object_get(en, "body")));
 		tc_buf_puts(out, "</summary>\n  </entry>\n");
 	}
 	tc_buf_puts(out, "</feed>\n");

@@ -47,8 +47,8 @@ static const char red_sql[] =
 static char *
 dup_or_null(PGresult *res, int r, int c)
 {
-	return PQgetisnull(res, r, c) ? NULL :
-					tc_xstrdup(PQgetvalue(res, r, c));
+	return PQgetisnull(res, r, c) ? NULL
+				      : tc_xstrdup(PQgetvalue(res, r, c));
 }
 
 /* Does a text[] literal (as libpq returns it) hold a CPE in range? */
@@ -94,43 +94,43 @@ int
 tc_advisory_targets(struct tc_db *db, const json_t *doc,
     struct tc_notify_rcpt **out, struct tc_err *err)
 {
-	enum tc_tlp           tlp = tc_advisory_tlp(doc);
-	struct tc_buf         a1 = TC_BUF_INIT, a2 = TC_BUF_INIT;
+	enum tc_tlp            tlp = tc_advisory_tlp(doc);
+	struct tc_buf          a1 = TC_BUF_INIT, a2 = TC_BUF_INIT;
 	struct tc_notify_rcpt *r = NULL;
-	const json_t         *v;
-	const char           *params[5];
-	PGresult             *res;
-	size_t                i, n = 0;
-	int                   rc = 0;
+	const json_t          *v;
+	const char            *params[5];
+	PGresult              *res;
+	size_t                 i, n = 0;
+	int                    rc = 0;
 
 	*out = NULL;
 	tc_db_array_begin(&a1);
 	tc_db_array_begin(&a2);
 	if (tlp == TC_TLP_RED) {
 		json_array_foreach(json_object_get(doc, "recipients"), i, v)
-			tc_db_array_add(&a1, json_string_value(v));
+		    tc_db_array_add(&a1, json_string_value(v));
 		tc_db_array_end(&a1);
 		params[0] = a1.data;
 		res = tc_db_exec(db, "advisory recipients", red_sql, 1, params,
 		    err);
 	} else {
-		bool all = json_array_size(json_object_get(doc, "sectors")) ==
-			0 &&
+		bool all =
+		    json_array_size(json_object_get(doc, "sectors")) == 0 &&
 		    json_array_size(json_object_get(doc, "products")) == 0;
 
 		json_array_foreach(json_object_get(doc, "sectors"), i, v)
-			tc_db_array_add(&a1, json_string_value(v));
+		    tc_db_array_add(&a1, json_string_value(v));
 		json_array_foreach(json_object_get(doc, "products"), i, v)
 		{
-			const char *cpe = json_string_value(
-			    json_object_get(v, "cpe"));
+			const char *cpe =
+			    json_string_value(json_object_get(v, "cpe"));
 			const char *p3 = cpe, *end;
 			char        vp[TC_ADVISORY_CPE_MAX + 1];
 
 			/* cpe:2.3:part:vendor:product: → "vendor:product" */
 			for (int k = 0; k < 3 && p3; k++)
-				p3 = strchr(p3, ':') ? strchr(p3, ':') + 1 :
-						       NULL;
+				p3 = strchr(p3, ':') ? strchr(p3, ':') + 1
+						     : NULL;
 			end = p3 ? strchr(p3, ':') : NULL;
 			end = end ? strchr(end + 1, ':') : NULL;
 			if (p3 == NULL || end == NULL ||
@@ -182,7 +182,7 @@ tc_advisory_targets(struct tc_db *db, const json_t *doc,
 
 			for (size_t k = 0; k < n && !found; k++)
 				found = strcmp(r[k].addr,
-				    json_string_value(v)) == 0;
+					    json_string_value(v)) == 0;
 			if (!found)
 				tc_buf_printf(&missing, "%s%s",
 				    missing.len ? ", " : "",
@@ -221,15 +221,16 @@ tc_advisory_targets_free(struct tc_notify_rcpt *r, size_t n)
 	free(r);
 }
 
-/* --- publication ----------------------------------------------------------- */
+/* --- publication -----------------------------------------------------------
+ */
 
 static int
 write_file(const char *dir, const char *name, const char *data, size_t len,
     struct tc_err *err)
 {
-	char    tmp[4096], dst[4096];
-	int     fd, rc = 0;
-	size_t  off = 0;
+	char   tmp[4096], dst[4096];
+	int    fd, rc = 0;
+	size_t off = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >=
 		(int)sizeof(tmp) ||
@@ -324,8 +325,8 @@ tc_advisory_publish(struct tc_db *db, const char *dir, const json_t *doc,
 		}
 		e[n].reference = PQgetvalue(res, r, 0);
 		e[n].doc = docs[n];
-		e[n].released = (time_t)strtoll(PQgetvalue(res, r, 2), NULL,
-		    10);
+		e[n].released =
+		    (time_t)strtoll(PQgetvalue(res, r, 2), NULL, 10);
 		n++;
 	}
 	tc_advisory_atom(e, n, pub, released, &atom);

@@ -85,9 +85,10 @@ const struct cmd cmds[] = {
 	    "is decrypted; it is\nneither signed nor encrypted." },
 	{ "audit", NULL, "[--since YYYY-MM-DD|Nd|Nh] [--ref REF]",
 	    "show the audit log", PRIV_READ, cmd_audit,
-	    "Prints the append-only audit log (who queued, approved, cancelled, "
-	    "imported,\nand every message queued, held and sent), oldest first, "
-	    "from the database;\n--json gives one object per line." },
+	    "Prints the append-only audit log (who queued, approved, "
+	    "cancelled, imported,\nand every message queued, held and sent), "
+	    "oldest first, from the database;\n--json gives one object per "
+	    "line." },
 	{ NULL, NULL, NULL, NULL, PRIV_READ, NULL, NULL },
 };
 

@@ -92,11 +92,11 @@ cmd_advisory_queue(struct ctx *ctx, int argc, char **argv)
 		printf("%s queued (%s), %lld recipient%s; approval by another "
 		       "analyst dispatches it\n",
 		    jstr(res, "reference"), jstr(res, "tlp"),
-		    (long long)json_integer_value(json_object_get(res,
-			"recipients")),
-		    json_integer_value(json_object_get(res, "recipients")) == 1 ?
-			"" :
-			"s");
+		    (long long)json_integer_value(
+			json_object_get(res, "recipients")),
+		    json_integer_value(json_object_get(res, "recipients")) == 1
+			? ""
+			: "s");
 	json_decref(res);
 	rc = EXIT_OK;
 out:
@@ -172,19 +172,19 @@ cmd_advisory_show(struct ctx *ctx, int argc, char **argv)
 		json_t     *c;
 
 		json_object_foreach(json_object_get(doc, "content"), k, c)
-			printf(" %s", k);
+		    printf(" %s", k);
 		(void)c;
 	}
 	printf("\ncves:       ");
 	json_array_foreach(json_object_get(doc, "cves"), i, v)
-		printf(" %s", json_string_value(v));
+	    printf(" %s", json_string_value(v));
 	printf("\nsectors:    ");
 	json_array_foreach(json_object_get(doc, "sectors"), i, v)
-		printf(" %s", json_string_value(v));
+	    printf(" %s", json_string_value(v));
 	printf("\nproducts:\n");
 	json_array_foreach(json_object_get(doc, "products"), i, v)
-		printf("  %s %s\n", jstr(v, "cpe"),
-		    json_object_get(v, "versions") ? jstr(v, "versions") : "");
+	    printf("  %s %s\n", jstr(v, "cpe"),
+		json_object_get(v, "versions") ? jstr(v, "versions") : "");
 	if (json_object_get(res, "targeting_error"))
 		printf("targeting:   %s\n",
 		    tc_esc(jstr(res, "targeting_error")));
@@ -195,15 +195,15 @@ cmd_advisory_show(struct ctx *ctx, int argc, char **argv)
 		if (json_object_get(v, "message"))
 			printf("  %-40s  %s  %s%s\n", tc_esc(jstr(v, "email")),
 			    jstr(v, "lang"), jstr(v, "message"),
-			    json_is_true(json_object_get(v, "encrypted")) ?
-				", encrypted" :
-				"");
+			    json_is_true(json_object_get(v, "encrypted"))
+				? ", encrypted"
+				: "");
 		else
 			printf("  %-40s  %s%s\n", tc_esc(jstr(v, "email")),
 			    jstr(v, "lang"),
-			    json_is_true(json_object_get(v, "key")) ?
-				"" :
-				"  (no pinned key)");
+			    json_is_true(json_object_get(v, "key"))
+				? ""
+				: "  (no pinned key)");
 	}
 	json_decref(res);
 	return EXIT_OK;
@@ -228,10 +228,10 @@ by_reference(struct ctx *ctx, int argc, char **argv, const char *cmd,
 		printf("%s %s", jstr(res, "reference"), jstr(res, "state"));
 		if (json_object_get(res, "recipients"))
 			printf(", %lld recipients (%lld held)",
-			    (long long)json_integer_value(json_object_get(res,
-				"recipients")),
-			    (long long)json_integer_value(json_object_get(res,
-				"held")));
+			    (long long)json_integer_value(
+				json_object_get(res, "recipients")),
+			    (long long)json_integer_value(
+				json_object_get(res, "held")));
 		if (json_is_true(json_object_get(res, "published")))
 			printf(", published");
 		if (json_object_get(res, "publish_error"))
@@ -298,9 +298,9 @@ since_param(const char *s, char *out, size_t size, bool *relative)
 	    tc_parse_uint_n(s, n - 1, 0, 100000, &v) == 0) {
 		*relative = true;
 		return snprintf(out, size, "%llu %s", (unsigned long long)v,
-			   s[n - 1] == 'd' ? "days" : "hours") < (int)size ?
-		    0 :
-		    -1;
+			   s[n - 1] == 'd' ? "days" : "hours") < (int)size
+		    ? 0
+		    : -1;
 	}
 	/* YYYY-MM-DD[THH:MM[:SS]][Z]: checked by shape, then by the server. */
 	if (n < 10 || n > 25)
@@ -363,15 +363,15 @@ cmd_audit(struct ctx *ctx, int argc, char **argv)
 	for (int r = 0; r < PQntuples(res); r++) {
 		if (ctx->json) {
 			json_error_t je;
-			json_t      *o = json_pack("{s:I, s:s, s:s, s:s, s:s*}",
-			     "id",
-			     (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL,
-				 10),
-			     "at", PQgetvalue(res, r, 1), "actor",
-			     PQgetvalue(res, r, 2), "action",
-			     PQgetvalue(res, r, 3), "reference",
-			     *PQgetvalue(res, r, 4) ? PQgetvalue(res, r, 4) :
-						      NULL);
+			json_t      *o =
+			    json_pack("{s:I, s:s, s:s, s:s, s:s*}", "id",
+				(json_int_t)strtoll(PQgetvalue(res, r, 0), NULL,
+				    10),
+				"at", PQgetvalue(res, r, 1), "actor",
+				PQgetvalue(res, r, 2), "action",
+				PQgetvalue(res, r, 3), "reference",
+				*PQgetvalue(res, r, 4) ? PQgetvalue(res, r, 4)
+						       : NULL);
 
 			json_object_set_new(o, "detail",
 			    json_loads(PQgetvalue(res, r, 5), 0, &je));
@@ -379,8 +379,9 @@ cmd_audit(struct ctx *ctx, int argc, char **argv)
 			json_decref(o);
 			continue;
 		}
-		printf("%-20s  %-12s  %-26s  %-24s  %s\n", PQgetvalue(res, r, 1),
-		    tc_esc(PQgetvalue(res, r, 2)), tc_esc(PQgetvalue(res, r, 3)),
+		printf("%-20s  %-12s  %-26s  %-24s  %s\n",
+		    PQgetvalue(res, r, 1), tc_esc(PQgetvalue(res, r, 2)),
+		    tc_esc(PQgetvalue(res, r, 3)),
 		    tc_esc(PQgetvalue(res, r, 4)),
 		    tc_esc(PQgetvalue(res, r, 5)));
 	}

@@ -51,12 +51,12 @@ struct adv_job {
 	unsigned             generation;
 	char                 user[TC_CONTROL_USER_MAX];
 	unsigned             uid;
-	json_t              *args;   /* a deep copy: the pool owns it */
+	json_t              *args; /* a deep copy: the pool owns it */
 	adv_fn               fn;
 	json_t              *result; /* set by fn */
 	struct tc_err        err;
 	int                  rc;
-	bool                 kick;   /* messages were queued */
+	bool                 kick; /* messages were queued */
 };
 
 static const char *
@@ -125,14 +125,15 @@ job_start(struct ctl_req *r, adv_fn fn)
 	}
 }
 
-/* --- helpers (pool thread) ------------------------------------------------- */
+/* --- helpers (pool thread) -------------------------------------------------
+ */
 
 struct adv_row {
-	int64_t id;
-	char    reference[64];
-	char    state[16];
-	char    queued_by[TC_CONTROL_USER_MAX];
-	json_t *doc;
+	int64_t   id;
+	char      reference[64];
+	char      state[16];
+	char      queued_by[TC_CONTROL_USER_MAX];
+	json_t   *doc;
 	PGresult *res;
 };
 
@@ -190,15 +191,16 @@ rcpt_json(const struct tc_notify_rcpt *r, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:I}",
-		    "email", r[i].addr, "lang", r[i].lang, "key",
-		    r[i].fpr != NULL, "entity_id", (json_int_t)r[i].entity_id));
+		json_array_append_new(a,
+		    json_pack("{s:s, s:s, s:b, s:I}", "email", r[i].addr,
+			"lang", r[i].lang, "key", r[i].fpr != NULL, "entity_id",
+			(json_int_t)r[i].entity_id));
 	return a;
 }
 
 static int
-audit(struct tc_db *db, const char *actor, const char *action,
-    const char *ref, json_t *detail, struct tc_err *err)
+audit(struct tc_db *db, const char *actor, const char *action, const char *ref,
+    json_t *detail, struct tc_err *err)
 {
 	static const char sql[] =
 	    "INSERT INTO audit_log (actor, action, reference, detail)"
@@ -219,20 +221,22 @@ publisher(const struct tc_config *cfg, struct tc_advisory_publisher *p,
 	const char *at = strrchr(cfg->smtp.from, '@');
 
 	snprintf(ns, size, "https://%s", at && at[1] ? at + 1 : "localhost");
-	p->name = cfg->smtp.from_name && *cfg->smtp.from_name ?
-	    cfg->smtp.from_name :
-	    cfg->smtp.from;
+	p->name = cfg->smtp.from_name && *cfg->smtp.from_name
+	    ? cfg->smtp.from_name
+	    : cfg->smtp.from;
 	p->namespace = ns;
 	p->email = cfg->smtp.from;
 }
 
-/* --- advisory.queue -------------------------------------------------------- */
+/* --- advisory.queue --------------------------------------------------------
+ */
 
 static int
 queue_fn(struct adv_job *j, struct tc_db *db)
 {
 	static const char sql[] =
-	    "INSERT INTO advisory (reference, tlp, severity, document, queued_by)"
+	    "INSERT INTO advisory (reference, tlp, severity, document, "
+	    "queued_by)"
 	    " VALUES ($1, $2::tlp_label, $3::severity, $4::jsonb, $5)";
 	struct tc_buf          errors = TC_BUF_INIT;
 	struct tc_notify_rcpt *r = NULL;
@@ -299,7 +303,8 @@ ctl_advisory_queue(struct ctl_req *r)
 	job_start(r, queue_fn);
 }
 
-/* --- advisory.list --------------------------------------------------------- */
+/* --- advisory.list ---------------------------------------------------------
+ */
 
 static void
 on_list(struct tc_dbq *q, const PGresult *res, const char *error,
@@ -316,15 +321,15 @@ on_list(struct tc_dbq *q, const PGresult *res, const char *error,
 	}
 	a = json_array();
 	for (int i = 0; i < PQntuples(res); i++) {
-		json_t *o = json_object();
+		json_t     *o = json_object();
 		const char *keys[] = { "reference", "tlp", "severity", "state",
 			"queued_by", "queued_at", "approved_by", "title" };
 
 		for (int c = 0; c < 8; c++)
 			json_object_set_new(o, keys[c],
-			    PQgetisnull(res, i, c) ?
-				json_null() :
-				json_string(PQgetvalue(res, i, c)));
+			    PQgetisnull(res, i, c)
+				? json_null()
+				: json_string(PQgetvalue(res, i, c)));
 		json_array_append_new(a, o);
 	}
 	out = json_pack("{s:o}", "advisories", a);
@@ -346,7 +351,8 @@ ctl_advisory_list(struct ctl_req *r)
 		ctl_fail(r, "the database queue is full");
 }
 
-/* --- advisory.show --------------------------------------------------------- */
+/* --- advisory.show ---------------------------------------------------------
+ */
 
 static int
 show_fn(struct adv_job *j, struct tc_db *db)
@@ -359,8 +365,8 @@ show_fn(struct adv_job *j, struct tc_db *db)
 	json_t                *o;
 	int                    rc, n = 0;
 
-	if ((rc = row_load(db, arg_str(j->args, "reference"), &a,
-		 &j->err)) <= 0) {
+	if ((rc = row_load(db, arg_str(j->args, "reference"), &a, &j->err)) <=
+	    0) {
 		row_deinit(&a);
 		return rc < 0 ? rc : TC_ENOTFOUND;
 	}
@@ -389,11 +395,12 @@ show_fn(struct adv_job *j, struct tc_db *db)
 			return TC_EDB;
 		}
 		for (int i = 0; i < PQntuples(res); i++)
-			json_array_append_new(list, json_pack(
-			    "{s:s, s:s, s:s, s:b}", "email",
-			    PQgetvalue(res, i, 0), "lang", PQgetvalue(res, i, 1),
-			    "message", PQgetvalue(res, i, 2), "encrypted",
-			    strcmp(PQgetvalue(res, i, 3), "t") == 0));
+			json_array_append_new(list,
+			    json_pack("{s:s, s:s, s:s, s:b}", "email",
+				PQgetvalue(res, i, 0), "lang",
+				PQgetvalue(res, i, 1), "message",
+				PQgetvalue(res, i, 2), "encrypted",
+				strcmp(PQgetvalue(res, i, 3), "t") == 0));
 		json_object_set_new(o, "recipients",
 		    json_integer((json_int_t)PQntuples(res)));
 		json_object_set_new(o, "recipient_list", list);
@@ -408,8 +415,8 @@ show_fn(struct adv_job *j, struct tc_db *db)
 			n = 0;
 		} else {
 			for (int i = 0; i < n; i++)
-				rc_list[i].lang = tc_advisory_lang(a.doc,
-				    rc_list[i].lang);
+				rc_list[i].lang =
+				    tc_advisory_lang(a.doc, rc_list[i].lang);
 			json_object_set_new(o, "recipients", json_integer(n));
 			json_object_set_new(o, "recipient_list",
 			    rcpt_json(rc_list, (size_t)n));
@@ -427,7 +434,8 @@ ctl_advisory_show(struct ctl_req *r)
 	job_start(r, show_fn);
 }
 
-/* --- advisory.approve ------------------------------------------------------ */
+/* --- advisory.approve ------------------------------------------------------
+ */
 
 static int
 approve_fn(struct adv_job *j, struct tc_db *db)
@@ -436,21 +444,21 @@ approve_fn(struct adv_job *j, struct tc_db *db)
 	    "UPDATE advisory SET state = 'dispatched', approved_by = $2,"
 	    "  approved_at = now() WHERE id = $1 AND state = 'queued'"
 	    " RETURNING extract(epoch FROM approved_at)::bigint";
-	struct adv_row           a;
-	struct tc_notify_rcpt   *r = NULL;
-	struct tc_advisory_mail  m;
-	struct tc_notify         nt;
-	struct tc_pgp           *pgp;
-	struct tc_err            perr;
-	const char              *params[2];
-	char                     id[32];
-	PGresult                *res;
-	int                      n = 0, rc, queued = 0;
-	size_t                   held = 0;
-	time_t                   released = time(NULL);
+	struct adv_row          a;
+	struct tc_notify_rcpt  *r = NULL;
+	struct tc_advisory_mail m;
+	struct tc_notify        nt;
+	struct tc_pgp          *pgp;
+	struct tc_err           perr;
+	const char             *params[2];
+	char                    id[32];
+	PGresult               *res;
+	int                     n = 0, rc, queued = 0;
+	size_t                  held = 0;
+	time_t                  released = time(NULL);
 
-	if ((rc = row_load(db, arg_str(j->args, "reference"), &a,
-		 &j->err)) <= 0) {
+	if ((rc = row_load(db, arg_str(j->args, "reference"), &a, &j->err)) <=
+	    0) {
 		row_deinit(&a);
 		return rc < 0 ? rc : TC_ENOTFOUND;
 	}
@@ -569,7 +577,8 @@ ctl_advisory_approve(struct ctl_req *r)
 	job_start(r, approve_fn);
 }
 
-/* --- advisory.cancel ------------------------------------------------------- */
+/* --- advisory.cancel -------------------------------------------------------
+ */
 
 static void
 on_cancel(struct tc_dbq *q, const PGresult *res, const char *error,
@@ -627,7 +636,8 @@ ctl_advisory_cancel(struct ctl_req *r)
 		ctl_fail(r, "the database queue is full");
 }
 
-/* --- preview --------------------------------------------------------------- */
+/* --- preview ---------------------------------------------------------------
+ */
 
 static int
 preview_fn(struct adv_job *j, struct tc_db *db)
@@ -644,8 +654,8 @@ preview_fn(struct adv_job *j, struct tc_db *db)
 	if (contact == NULL || tc_strlcpy(want, contact, sizeof(want)) < 0)
 		return tc_err_set(&j->err, TC_EINPUT, "preview: no contact");
 	tc_str_lower(want);
-	if ((rc = row_load(db, arg_str(j->args, "reference"), &a,
-		 &j->err)) <= 0) {
+	if ((rc = row_load(db, arg_str(j->args, "reference"), &a, &j->err)) <=
+	    0) {
 		row_deinit(&a);
 		return rc < 0 ? rc : TC_ENOTFOUND;
 	}
@@ -676,8 +686,7 @@ preview_fn(struct adv_job *j, struct tc_db *db)
 		goto out;
 	j->result = json_pack("{s:s, s:s, s:s, s:b, s:s%}", "reference",
 	    a.reference, "contact", want, "lang", cc.lang, "encrypted",
-	    tc_tlp_needs_encryption(cc.tlp), "entity", entity.data,
-	    entity.len);
+	    tc_tlp_needs_encryption(cc.tlp), "entity", entity.data, entity.len);
 	(void)audit(db, j->user, "advisory.previewed", a.reference,
 	    json_pack("{s:s}", "contact", want), &j->err);
 	rc = 0;

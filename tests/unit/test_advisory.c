@@ -15,9 +15,9 @@
 static char *
 slurp(const char *path, size_t *len)
 {
-	FILE  *f = fopen(path, "rb");
-	char  *s;
-	long   n;
+	FILE *f = fopen(path, "rb");
+	char *s;
+	long  n;
 
 	assert_non_null(f);
 	assert_int_equal(fseek(f, 0, SEEK_END), 0);
@@ -38,8 +38,8 @@ parse_ok(const char *yaml)
 	struct tc_buf errors = TC_BUF_INIT;
 	struct tc_err err;
 	json_t       *doc = NULL;
-	int           rc = tc_advisory_parse("t.yaml", yaml, strlen(yaml), &doc,
-		      &errors, &err);
+	int rc = tc_advisory_parse("t.yaml", yaml, strlen(yaml), &doc, &errors,
+	    &err);
 
 	if (rc != 0)
 		fail_msg("refused: %s", tc_buf_cstr(&errors));
@@ -61,7 +61,8 @@ parse_fails(const char *yaml, const char *want)
 	assert_int_equal(rc, TC_EINPUT);
 	assert_null(doc);
 	if (strcmp(tc_buf_cstr(&errors), want) != 0)
-		fail_msg("errors:\n%s\nwanted:\n%s", tc_buf_cstr(&errors), want);
+		fail_msg("errors:\n%s\nwanted:\n%s", tc_buf_cstr(&errors),
+		    want);
 	tc_buf_deinit(&errors);
 }
 
@@ -75,17 +76,15 @@ test_good_file(void **state)
 	char         *y = slurp("tests/data/advisory/good.yaml", &len);
 
 	(void)state;
-	assert_int_equal(tc_advisory_parse("good.yaml", y, len, &doc, &errors,
-			     &err),
-	    0);
+	assert_int_equal(
+	    tc_advisory_parse("good.yaml", y, len, &doc, &errors, &err), 0);
 	assert_int_equal(errors.len, 0);
 	assert_int_equal(tc_advisory_tlp(doc), TC_TLP_AMBER);
 	assert_string_equal(json_string_value(json_object_get(doc, "tlp")),
 	    "AMBER");
 	assert_string_equal(tc_advisory_severity(doc), "high");
-	assert_string_equal(json_string_value(json_array_get(json_object_get(doc,
-						    "cves"),
-			        0)),
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(doc, "cves"), 0)),
 	    "CVE-2025-48384");
 	assert_string_equal(tc_advisory_title(doc),
 	    "Git: remote code execution when cloning (CVE-2025-48384)");
@@ -118,23 +117,24 @@ static void
 test_every_error_at_once(void **state)
 {
 	(void)state;
-	parse_fails("content:\n"
-		    "  en:\n"
-		    "    title: \"bad\\x07title\"\n"
-		    "    body: ok\n"
-		    "  xx: {title: a, body: b}\n"
-		    "  fr: {body: b}\n"
-		    "tlp: ORANGE\n"
-		    "severity: urgent\n"
-		    "cves: [CVE-2025-1, CVE-2025-12345, cve-2025-12345]\n"
-		    "products:\n"
-		    "  - cpe: cpe:2.3:a:*:git:*:*:*:*:*:*:*:*\n"
-		    "  - {cpe: \"cpe:2.3:a:git-scm:git:*:*:*:*:*:*:*:*\", "
-		    "versions: \">= 2 <3\"}\n"
-		    "  - versions: \"< 2\"\n"
-		    "sectors: [health, nuclear]\n"
-		    "references: [\"javascript:alert(1)\", https://ok.example/]\n"
-		    "colour: blue\n",
+	parse_fails(
+	    "content:\n"
+	    "  en:\n"
+	    "    title: \"bad\\x07title\"\n"
+	    "    body: ok\n"
+	    "  xx: {title: a, body: b}\n"
+	    "  fr: {body: b}\n"
+	    "tlp: ORANGE\n"
+	    "severity: urgent\n"
+	    "cves: [CVE-2025-1, CVE-2025-12345, cve-2025-12345]\n"
+	    "products:\n"
+	    "  - cpe: cpe:2.3:a:*:git:*:*:*:*:*:*:*:*\n"
+	    "  - {cpe: \"cpe:2.3:a:git-scm:git:*:*:*:*:*:*:*:*\", "
+	    "versions: \">= 2 <3\"}\n"
+	    "  - versions: \"< 2\"\n"
+	    "sectors: [health, nuclear]\n"
+	    "references: [\"javascript:alert(1)\", https://ok.example/]\n"
+	    "colour: blue\n",
 	    "t.yaml:3:12: content.en.title: control characters are not allowed "
 	    "(it becomes a mail subject)\n"
 	    "t.yaml:5:3: content.xx: unknown language (en fr nl de)\n"
@@ -146,7 +146,8 @@ test_every_error_at_once(void **state)
 	    "t.yaml:9:8: cves[0]: \"CVE-2025-1\" is not a CVE id "
 	    "(CVE-YYYY-NNNN)\n"
 	    "t.yaml:9:36: cves[2]: \"CVE-2025-12345\" is listed twice\n"
-	    "t.yaml:11:10: products[0].cpe: \"cpe:2.3:a:*:git:*:*:*:*:*:*:*:*\" "
+	    "t.yaml:11:10: products[0].cpe: "
+	    "\"cpe:2.3:a:*:git:*:*:*:*:*:*:*:*\" "
 	    "is not a CPE 2.3 name (cpe:2.3:part:vendor:product:...: 13 "
 	    "fields, vendor and product named)\n"
 	    "t.yaml:12:62: products[1].versions: \">= 2 <3\" is not a version "
@@ -185,14 +186,14 @@ test_required_and_red(void **state)
 	parse_fails("content: {en: {title: t, body: b}}\ntlp: RED\n"
 		    "severity: low\nrecipients: []\n",
 	    "t.yaml:4:13: recipients: at least one for TLP:RED\n");
-	parse_fails("content: [\n", "t.yaml:2:1: YAML: did not find expected "
-				    "node content while parsing a flow node\n");
+	parse_fails("content: [\n",
+	    "t.yaml:2:1: YAML: did not find expected "
+	    "node content while parsing a flow node\n");
 	doc = parse_ok("content: {en: {title: t, body: b}}\ntlp: tlp:red\n"
 		       "severity: low\nrecipients: [A@B.Example]\n");
 	assert_int_equal(tc_advisory_tlp(doc), TC_TLP_RED);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(doc,
-						    "recipients"),
-			        0)),
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(doc, "recipients"), 0)),
 	    "a@b.example");
 	json_decref(doc);
 }
@@ -217,12 +218,14 @@ test_limits(void **state)
 	for (int i = 0; i <= TC_ADVISORY_TITLE_MAX; i++)
 		tc_buf_putc(&y, 'x');
 	tc_buf_puts(&y, "}}\ntlp: CLEAR\nseverity: info\n");
-	parse_fails(y.data, "t.yaml:1:32: content.en.title: longer than 200 "
-			    "bytes\n");
+	parse_fails(y.data,
+	    "t.yaml:1:32: content.en.title: longer than 200 "
+	    "bytes\n");
 	/* Lists are bounded. */
 	tc_buf_reset(&y);
-	tc_buf_puts(&y, "content: {en: {title: t, body: b}}\ntlp: CLEAR\n"
-			"severity: info\nsectors: [");
+	tc_buf_puts(&y,
+	    "content: {en: {title: t, body: b}}\ntlp: CLEAR\n"
+	    "severity: info\nsectors: [");
 	for (int i = 0; i <= TC_ADVISORY_LIST_MAX; i++)
 		tc_buf_puts(&y, "health, ");
 	tc_buf_puts(&y, "energy]\n");
@@ -246,12 +249,13 @@ test_products(void **state)
 	json_t *doc;
 
 	(void)state;
-	doc = parse_ok("content: {en: {title: t, body: b}}\ntlp: CLEAR\n"
-		       "severity: high\nproducts:\n"
-		       "  - {cpe: \"cpe:2.3:a:git-scm:git:*:*:*:*:*:*:*:*\", "
-		       "versions: \">= 2.0, < 2.43.7\"}\n"
-		       "  - {cpe: \"cpe:2.3:a:paloaltonetworks:pan-os:10.2.9:*:*:*:"
-		       "*:*:*:*\"}\n");
+	doc = parse_ok(
+	    "content: {en: {title: t, body: b}}\ntlp: CLEAR\n"
+	    "severity: high\nproducts:\n"
+	    "  - {cpe: \"cpe:2.3:a:git-scm:git:*:*:*:*:*:*:*:*\", "
+	    "versions: \">= 2.0, < 2.43.7\"}\n"
+	    "  - {cpe: \"cpe:2.3:a:paloaltonetworks:pan-os:10.2.9:*:*:*:"
+	    "*:*:*:*\"}\n");
 	assert_true(tc_advisory_product_matches(doc,
 	    "cpe:2.3:a:git-scm:git:2.43.0:*:*:*:*:*:*:*"));
 	assert_true(tc_advisory_product_matches(doc,
@@ -281,9 +285,9 @@ test_csaf_and_atom(void **state)
 {
 	struct tc_advisory_publisher pub = { "Test <CSIRT>",
 		"https://csirt.example", "cert@csirt.example" };
-	struct tc_advisory_entry e;
-	struct tc_buf            atom = TC_BUF_INIT;
-	json_t                  *doc, *c, *d, *t;
+	struct tc_advisory_entry     e;
+	struct tc_buf                atom = TC_BUF_INIT;
+	json_t                      *doc, *c, *d, *t;
 
 	(void)state;
 	doc = parse_ok("content: {en: {title: \"A & B <x>\", body: b}}\n"
@@ -294,40 +298,40 @@ test_csaf_and_atom(void **state)
 	d = json_object_get(c, "document");
 	assert_string_equal(json_string_value(json_object_get(d, "category")),
 	    "csaf_security_advisory");
-	assert_string_equal(json_string_value(json_object_get(d,
-				"csaf_version")),
-	    "2.0");
+	assert_string_equal(
+	    json_string_value(json_object_get(d, "csaf_version")), "2.0");
 	t = json_object_get(d, "tracking");
 	assert_string_equal(json_string_value(json_object_get(t, "id")),
 	    "TEST-2026-000001");
 	assert_string_equal(json_string_value(json_object_get(t, "status")),
 	    "final");
-	assert_string_equal(json_string_value(json_object_get(t,
-				"initial_release_date")),
+	assert_string_equal(
+	    json_string_value(json_object_get(t, "initial_release_date")),
 	    "2026-01-01T00:00:00Z");
-	assert_int_equal(json_array_size(json_object_get(t, "revision_history")),
-	    1);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-				json_object_get(d, "distribution"), "tlp"),
-				"label")),
+	assert_int_equal(
+	    json_array_size(json_object_get(t, "revision_history")), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(d, "distribution"), "tlp"),
+		"label")),
 	    "WHITE");
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(json_object_get(c,
-						   "vulnerabilities"),
-				    0),
-				"cve")),
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(c, "vulnerabilities"), 0),
+		"cve")),
 	    "CVE-2026-0001");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(c,
-						 "product_tree"),
-			     "full_product_names")),
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(c, "product_tree"),
+		"full_product_names")),
 	    1);
 	json_decref(c);
 	e.reference = "TEST-2026-000001";
 	e.doc = doc;
 	e.released = 1767225600;
 	tc_advisory_atom(&e, 1, &pub, 1767225600, &atom);
-	assert_non_null(strstr(atom.data, "<title>[TEST-2026-000001] A &amp; "
-					  "B &lt;x&gt;</title>"));
+	assert_non_null(strstr(atom.data,
+	    "<title>[TEST-2026-000001] A &amp; "
+	    "B &lt;x&gt;</title>"));
 	assert_non_null(strstr(atom.data, "<name>Test &lt;CSIRT&gt;</name>"));
 	assert_non_null(strstr(atom.data, "<updated>2026-01-01T00:00:00Z"));
 	assert_null(strstr(atom.data, "<x>"));
