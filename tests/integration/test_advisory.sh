@@ -26,8 +26,13 @@ for i in paths[:-1]:
     del lines[i]
 open(p, "w").write("\n".join(lines) + "\n")
 PY
+# Réseau's CERT is also a contact of Stad Voorbeeld: an advisory reaching
+# both entities must give that address one mail.
+sed "s|^\(      - {email: informatieveiligheid@stad.example.*\)$|\1\n      - {email: cert@reseau-exemple.example, pgp_fingerprint: \"$FPR_3\", receives: [advisory]}|" \
+    "$T/registry.yaml" >"$T/registry2.yaml"
+grep -q 'cert@reseau-exemple.example, pgp' "$T/registry2.yaml" || fail "registry edit"
 $TOCSINCTL db migrate >/dev/null
-$TOCSINCTL entity import "$T/registry.yaml" >/dev/null
+$TOCSINCTL entity import "$T/registry2.yaml" >/dev/null
 start_tocsind
 as() { local u=$1; shift; runuser -u "$u" -- "$TOCSINCTL" -c "$T/tocsin.yaml" "$@"; }
 ref_of() { grep -Eo 'TEST-EWS-[0-9]{4}-[0-9]{6}' "$1" | head -1; }
@@ -214,6 +219,8 @@ chmod 644 "$T/clear2.yaml"
 as tc_ana1 advisory queue "$T/clear2.yaml" >"$T/q5.out"
 R5=$(ref_of "$T/q5.out")
 # Réseau (low) and Stad (info); Voorbeeld wants medium, Hôpital high.
+# cert@reseau-exemple.example is reached through both Réseau and Stad:
+# still one recipient.
 expect_grep "2 recipients" "$T/q5.out"
 as tc_ana2 advisory cancel "$R4" >"$T/c.out"
 expect_grep "$R4 cancelled" "$T/c.out"
@@ -225,6 +232,8 @@ expect_grep "published" "$T/a5.out"
 wait_for 60 sql_is "SELECT count(*) FROM message WHERE reference='$R5' AND state='sent'" 2
 wait_for 30 mails_are 9
 check_mails "$R5" false cert@reseau-exemple.example informatieveiligheid@stad.example
+expect_eq "one row per address" \
+    "$(sql "SELECT count(*) FROM message WHERE reference='$R5' AND recipient='cert@reseau-exemple.example'")" 1
 
 echo "== publication: Atom and CSAF for the CLEAR advisory only"
 expect_eq "published files" "$(ls "$T/publish" | sort | tr '\n' ' ')" "$R5.json advisories.atom "
@@ -284,6 +293,7 @@ PY
 expect_no_grep "$R1|$R2|$R3" "$T/publish/advisories.atom"
 
 echo "== the audit log has every action, and refuses changes"
+expect_eq "import audited" "$(sql "SELECT count(*) FROM audit_log WHERE action='entity.import'")" 1
 a() { sql "SELECT actor FROM audit_log WHERE action='$1' AND reference='$2' ORDER BY id LIMIT 1"; }
 expect_eq "queued R1" "$(a advisory.queued "$R1")" tc_ana1
 expect_eq "refused R1" "$(a advisory.approve_refused "$R1")" tc_ana1
