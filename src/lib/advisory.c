@@ -206,6 +206,8 @@ cpe_split(const char *cpe, char parts[13][TC_ADVISORY_CPE_MAX + 1])
 		return -1;
 	for (const char *c = cpe;; c++) {
 		if (*c == '\\' && c[1] != '\0') { /* an escaped character */
+			if (!ispunct((unsigned char)c[1]))
+				return -1;
 			parts[k][j++] = *c++;
 			parts[k][j++] = *c;
 			continue;
@@ -219,7 +221,8 @@ cpe_split(const char *cpe, char parts[13][TC_ADVISORY_CPE_MAX + 1])
 			j = 0;
 			continue;
 		}
-		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+		/* CPE 2.3 formatted string: other punctuation is escaped. */
+		if (!isalnum((unsigned char)*c) && !strchr("._-*?", *c))
 			return -1;
 		parts[k][j++] = (char)tolower((unsigned char)*c);
 	}

@@ -83,6 +83,11 @@ as tc_ana2 advisory show "$R1" >"$T/show1.out"
 expect_grep "recipients:  3" "$T/show1.out"
 expect_grep "securite@hopital.example" "$T/show1.out"
 expect_no_grep "reseau-exemple|stad.example" "$T/show1.out"
+expect_rc 1 as tc_ana2 advisory show TEST-EWS-1999-000001; cp "$T/last.err" "$T/nope.err"
+expect_grep "no advisory TEST-EWS-1999-000001" "$T/nope.err"
+expect_rc 1 as tc_ana2 advisory approve TEST-EWS-1999-000001
+expect_rc 2 as tc_ana2 advisory approve
+expect_rc 2 as tc_ana2 preview "$R1"
 as tc_ana1 advisory list >"$T/list.out"
 expect_grep "$R1 +AMBER +high +queued +tc_ana1" "$T/list.out"
 

@@ -339,6 +339,77 @@ test_csaf_and_atom(void **state)
 	json_decref(doc);
 }
 
+/* What the daemon receives is validated again: a document that did not
+ * come from tc_advisory_parse gets the same refusals. */
+static void
+test_check_tampered(void **state)
+{
+	struct tc_buf errors = TC_BUF_INIT;
+	struct tc_err err;
+	json_t       *doc, *out = (json_t *)1;
+
+	(void)state;
+	doc = json_pack("{s:{s:{s:s, s:s}}, s:s, s:s}", "content", "en",
+	    "title", "Bell\a in the subject", "body", "b", "tlp", "RED",
+	    "severity", "high");
+	assert_int_equal(tc_advisory_check(doc, &out, &errors, &err),
+	    TC_EINPUT);
+	assert_null(out);
+	assert_non_null(strstr(errors.data,
+	    "content.en.title: control "
+	    "characters are not allowed"));
+	assert_non_null(strstr(errors.data,
+	    "recipients: required for "
+	    "TLP:RED"));
+	json_decref(doc);
+	tc_buf_reset(&errors);
+	/* A number where a string belongs. */
+	doc = json_pack("{s:{s:{s:s, s:s}}, s:s, s:i}", "content", "en",
+	    "title", "t", "body", "b", "tlp", "GREEN", "severity", 3);
+	assert_int_equal(tc_advisory_check(doc, &out, &errors, &err),
+	    TC_EINPUT);
+	assert_non_null(strstr(errors.data,
+	    "severity: \"3\" is not a "
+	    "severity"));
+	json_decref(doc);
+	tc_buf_deinit(&errors);
+}
+
+static void
+test_cpe_charset(void **state)
+{
+	json_t *doc;
+
+	(void)state;
+	parse_fails(
+	    "content: {en: {title: t, body: b}}\ntlp: CLEAR\n"
+	    "severity: low\nproducts: [{cpe: \"cpe:2.3:a:v:p!:*:*:*:*:*:*:*:*"
+	    "\"}, {cpe: \"cpe:2.3:a:v:p q:*:*:*:*:*:*:*:*\"}, "
+	    "{cpe: \"cpe:2.3:x:v:p:*:*:*:*:*:*:*:*\"}, "
+	    "{cpe: \"cpe:2.3:a:v:p:*:*:*:*:*:*:*\"}]\n",
+	    "t.yaml:4:18: products[0].cpe: \"cpe:2.3:a:v:p!:*:*:*:*:*:*:*:*\" "
+	    "is "
+	    "not a CPE 2.3 name (cpe:2.3:part:vendor:product:...: 13 fields, "
+	    "vendor and product named)\n"
+	    "t.yaml:4:59: products[1].cpe: \"cpe:2.3:a:v:p q:*:*:*:*:*:*:*:*\" "
+	    "is not a CPE 2.3 name (cpe:2.3:part:vendor:product:...: 13 "
+	    "fields, vendor and product named)\n"
+	    "t.yaml:4:101: products[2].cpe: \"cpe:2.3:x:v:p:*:*:*:*:*:*:*:*\" "
+	    "is not a CPE 2.3 name (cpe:2.3:part:vendor:product:...: 13 "
+	    "fields, vendor and product named)\n"
+	    "t.yaml:4:141: products[3].cpe: \"cpe:2.3:a:v:p:*:*:*:*:*:*:*\" is "
+	    "not a CPE 2.3 name (cpe:2.3:part:vendor:product:...: 13 fields, "
+	    "vendor and product named)\n");
+	/* Escaped punctuation is part of the name; case does not matter. */
+	doc = parse_ok(
+	    "content: {en: {title: t, body: b}}\ntlp: CLEAR\n"
+	    "severity: low\nproducts: [{cpe: 'cpe:2.3:a:V:p\\!:*:*:*:*:"
+	    "*:*:*:*'}]\n");
+	assert_true(tc_advisory_product_matches(doc,
+	    "cpe:2.3:a:v:p\\!:1.0:*:*:*:*:*:*:*"));
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -349,6 +420,8 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_products),
 		cmocka_unit_test(test_csaf_and_atom),
+		cmocka_unit_test(test_check_tampered),
+		cmocka_unit_test(test_cpe_charset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
