@@ -62,6 +62,12 @@ cat "$T/out.err"
 expect_grep "analysts|denied|refused" "$T/out.err"
 expect_eq "nothing queued" "$(sql 'SELECT count(*) FROM advisory')" 0
 expect_rc 1 as tc_outsider advisory list
+# Even through a socket file anyone may open, SO_PEERCRED keeps them out.
+chmod 666 "$T/run/control.sock"
+expect_rc 1 as tc_outsider advisory queue "$T/amber.yaml"; cp "$T/last.err" "$T/out2.err"
+expect_grep "analysts' group" "$T/out2.err"
+chmod 660 "$T/run/control.sock"
+expect_eq "nothing queued" "$(sql 'SELECT count(*) FROM advisory')" 0
 
 echo "== AMBER: clearance, sector or product version, severity"
 # The good file: TLP:AMBER, high, sector health, git >= 2.0 < 2.43.7.
