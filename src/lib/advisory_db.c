@@ -14,9 +14,12 @@
 
 /* Non-RED: one statement; $4 (vendor:product of the advisory's products)
  * only selects candidates, the version check is tc_advisory_product_matches.
- * The CPE's vendor and product are its 4th and 5th colon fields. */
+ * The CPE's vendor and product are its 4th and 5th colon fields.  Rows come
+ * ordered by address and one copy per address is kept in C, after the
+ * version check: an address that is a contact of two entities, one out of
+ * the range and one in it, must not lose its copy to the first. */
 static const char targets_sql[] =
-    "SELECT DISTINCT ON (lower(c.email)) c.id, c.entity_id, lower(c.email),"
+    "SELECT c.id, c.entity_id, lower(c.email),"
     "  c.name, coalesce(c.language, e.language)::text, c.pgp_fingerprint,"
     "  e.kind::text, (s.sectors && $3::nis2_sector[]) OR $5::boolean,"
     "  array(SELECT a.cpe FROM asset a WHERE a.entity_id = e.id"
@@ -161,6 +164,10 @@ tc_advisory_targets(struct tc_db *db, const json_t *doc,
 		/* Sector match, or a product asset in the range. */
 		if (strcmp(PQgetvalue(res, row, 7), "t") != 0 &&
 		    !any_cpe_matches(doc, PQgetvalue(res, row, 8)))
+			continue;
+		/* One copy per address (rows are ordered by it). */
+		if (n > 0 &&
+		    strcmp(r[n - 1].addr, PQgetvalue(res, row, 2)) == 0)
 			continue;
 		memset(c, 0, sizeof(*c));
 		c->contact_id = strtoll(PQgetvalue(res, row, 0), NULL, 10);

@@ -303,8 +303,42 @@ PY
 # The AMBER, GREEN and RED advisories left nothing there.
 expect_no_grep "$R1|$R2|$R3" "$T/publish/advisories.atom"
 
+echo "== one copy per address, kept after the version check"
+# Réseau gets git 1.9.0 (outside the range) and its CERT address becomes
+# a contact of Hôpital too (git 2.43.0, inside).  Réseau's row for that
+# address comes first; it must not cost the address its copy.
+python3 - "$T/registry2.yaml" "$T/registry3.yaml" "$FPR_3" <<'PY'
+import sys
+src, dst, fpr = sys.argv[1:4]
+out, hop = [], False
+for line in open(src).read().splitlines():
+    out.append(line)
+    if line == "      - domain: reseau-exemple.example":
+        out.append('      - product: "cpe:2.3:a:git-scm:git:1.9.0:*:*:*:*:*:*:*"')
+    hop = hop or line.startswith("      - {email: securite@hopital.example")
+    if hop and line.rstrip().endswith("}"):  # the end of that contact
+        out.append('      - {email: cert@reseau-exemple.example, pgp_fingerprint: "%s", receives: [advisory]}' % fpr)
+        hop = False
+open(dst, "w").write("\n".join(out) + "\n")
+PY
+$TOCSINCTL entity import "$T/registry3.yaml" >/dev/null
+cat >"$T/git.yaml" <<'YAML'
+content: {en: {title: "Git again", body: "Update."}}
+tlp: GREEN
+severity: high
+products: [{cpe: "cpe:2.3:a:git-scm:git:*:*:*:*:*:*:*:*", versions: ">= 2.0, < 2.43.7"}]
+YAML
+chmod 644 "$T/git.yaml"
+as tc_ana1 advisory queue "$T/git.yaml" >"$T/q6.out"
+R6=$(ref_of "$T/q6.out")
+expect_grep "2 recipients" "$T/q6.out"
+as tc_ana2 advisory show "$R6" >"$T/show6.out"
+expect_grep "^  cert@reseau-exemple.example " "$T/show6.out"
+expect_grep "^  securite@hopital.example " "$T/show6.out"
+as tc_ana2 advisory cancel "$R6" >/dev/null
+
 echo "== the audit log has every action, and refuses changes"
-expect_eq "import audited" "$(sql "SELECT count(*) FROM audit_log WHERE action='entity.import'")" 1
+expect_eq "imports audited" "$(sql "SELECT count(*) FROM audit_log WHERE action='entity.import'")" 2
 a() { sql "SELECT actor FROM audit_log WHERE action='$1' AND reference='$2' ORDER BY id LIMIT 1"; }
 expect_eq "queued R1" "$(a advisory.queued "$R1")" tc_ana1
 expect_eq "refused R1" "$(a advisory.approve_refused "$R1")" tc_ana1
