@@ -6,6 +6,7 @@
 # contacts only; preview before encryption; cancel; every action in
 # audit_log and in `tocsinctl audit`; the Atom feed and the CSAF document
 # of the TLP:CLEAR advisory, and nothing published for the others.
+[ "$(id -u)" -eq 0 ] || fail "this scenario creates analyst accounts: run it as root"
 setup_keys
 grp=$(id -gn "$(service_user)")
 for u in tc_ana1 tc_ana2; do
