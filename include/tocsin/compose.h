@@ -86,6 +86,13 @@ int tc_compose_sign(struct tc_pgp *pgp, const struct tc_templates *tpl,
     const struct tc_compose_content *c, struct tc_compose_signed *out,
     struct tc_err *err);
 void tc_compose_signed_deinit(struct tc_compose_signed *s);
+/* The inner entity of `c` exactly as tc_compose_sign() would sign it
+ * (protected headers, text and HTML parts), appended to `entity`: what the
+ * recipient reads once the mail is decrypted.  Neither signs nor encrypts.
+ * Returns 0 or TC_EINPUT (template or header value refused). */
+int tc_compose_preview(const struct tc_templates *tpl,
+    const struct tc_compose_content *c, struct tc_buf *entity,
+    struct tc_err *err);
 
 /* The wire form for one recipient, appended to `wire` (CRLF, 7-bit).
  * Encrypted when the label demands it (AMBER, AMBER+STRICT, RED) or the

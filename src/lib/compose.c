@@ -250,6 +250,28 @@ out:
 	return rc;
 }
 
+int
+tc_compose_preview(const struct tc_templates *tpl,
+    const struct tc_compose_content *c, struct tc_buf *entity,
+    struct tc_err *err)
+{
+	struct tc_rendered r;
+	int                rc;
+
+	memset(&r, 0, sizeof(r));
+	if (!ref_ok(c->reference))
+		return tc_err_set(err, TC_EINPUT, "reference \"%s\" refused",
+		    c->reference);
+	if ((rc = tc_templates_render(tpl, c->template_name, c->lang, c->ctx,
+		 &r, err)) < 0)
+		goto out;
+	cut_utf8(&r.subject, TC_COMPOSE_SUBJECT_MAX);
+	rc = build_inner(c, &r, &r.subject, entity, err);
+out:
+	tc_rendered_deinit(&r);
+	return rc;
+}
+
 void
 tc_compose_signed_deinit(struct tc_compose_signed *s)
 {

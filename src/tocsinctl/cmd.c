@@ -81,6 +81,44 @@ const struct cmd cmds[] = {
 	    "ETA).  The same figures as /metrics.  --json prints the\n"
 	    "daemon's answer as one JSON object.  Exit status 1 when tocsind "
 	    "is not\nrunning." },
+	{ "advisory", "queue", "FILE.yaml",
+	    "validate an advisory and queue it for approval", PRIV_DAEMON,
+	    cmd_advisory_queue,
+	    "Validates FILE (README \"Advisories\": content per language with "
+	    "en required,\ntlp, severity, cves, products, sectors, references; "
+	    "recipients for TLP:RED\nonly) and prints every error as "
+	    "FILE:LINE:COLUMN: field: message.  A valid\nfile goes to tocsind, "
+	    "which validates it again, checks that every TLP:RED\nrecipient is "
+	    "a registered contact, and prints the new reference and the\n"
+	    "number of recipients it would reach.  Nothing is sent before "
+	    "approval." },
+	{ "advisory", "list", "", "list advisories, newest first", PRIV_DAEMON,
+	    cmd_advisory_list, NULL },
+	{ "advisory", "show", "REF",
+	    "show an advisory and the recipients it reaches", PRIV_DAEMON,
+	    cmd_advisory_show, NULL },
+	{ "advisory", "approve", "REF", "approve and dispatch an advisory",
+	    PRIV_DAEMON, cmd_advisory_approve,
+	    "With service.four_eyes (the default) the analyst who queued REF "
+	    "cannot approve\nit.  Approval composes every mail (signed; "
+	    "encrypted to each contact's pinned\nkey for TLP:AMBER and "
+	    "stricter; held without a usable key) and queues them\nin one "
+	    "transaction.  A TLP:CLEAR advisory is then published in "
+	    "paths.publish_dir\n(advisories.atom and REF.json, CSAF 2.0)." },
+	{ "advisory", "cancel", "REF", "cancel a queued advisory", PRIV_DAEMON,
+	    cmd_advisory_cancel, NULL },
+	{ "preview", NULL, "REF --contact EMAIL",
+	    "print the advisory as EMAIL would read it, before encryption",
+	    PRIV_DAEMON, cmd_preview,
+	    "Prints the inner MIME entity (protected headers, text and HTML "
+	    "parts) that\nEMAIL, a recipient of REF, would read once the mail "
+	    "is decrypted; it is\nneither signed nor encrypted." },
+	{ "audit", NULL, "[--since YYYY-MM-DD|Nd|Nh] [--ref REF]",
+	    "show the audit log", PRIV_READ, cmd_audit,
+	    "Prints the append-only audit log (who queued, approved, "
+	    "cancelled, imported,\nand every message queued, held and sent), "
+	    "oldest first, from the database;\n--json gives one object per "
+	    "line." },
 	{ NULL, NULL, NULL, NULL, PRIV_READ, NULL, NULL },
 };
 

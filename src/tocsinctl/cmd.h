@@ -74,5 +74,12 @@ int cmd_match(struct ctx *ctx, int argc, char **argv);
 int cmd_config_check(struct ctx *ctx, int argc, char **argv);
 int cmd_status(struct ctx *ctx, int argc, char **argv);
 int cmd_relay_run(struct ctx *ctx, int argc, char **argv);
+int cmd_advisory_queue(struct ctx *ctx, int argc, char **argv);
+int cmd_advisory_list(struct ctx *ctx, int argc, char **argv);
+int cmd_advisory_show(struct ctx *ctx, int argc, char **argv);
+int cmd_advisory_approve(struct ctx *ctx, int argc, char **argv);
+int cmd_advisory_cancel(struct ctx *ctx, int argc, char **argv);
+int cmd_preview(struct ctx *ctx, int argc, char **argv);
+int cmd_audit(struct ctx *ctx, int argc, char **argv);
 
 #endif

@@ -18,6 +18,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", false, ctl_status },
 	{ "kick", false, ctl_kick },
 	{ "relay.run", true, ctl_relay_run },
+	{ "advisory.queue", true, ctl_advisory_queue },
+	{ "advisory.list", false, ctl_advisory_list },
+	{ "advisory.show", false, ctl_advisory_show },
+	{ "advisory.approve", true, ctl_advisory_approve },
+	{ "advisory.cancel", true, ctl_advisory_cancel },
+	{ "preview", false, ctl_preview },
 	{ NULL, false, NULL },
 };
 

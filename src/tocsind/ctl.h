@@ -49,5 +49,12 @@ void ctl_audit(struct tc_daemon *d, const char *actor, const char *action,
 void ctl_status(struct ctl_req *r);
 void ctl_kick(struct ctl_req *r);
 void ctl_relay_run(struct ctl_req *r); /* ctl_relay.c */
+/* ctl_advisory.c */
+void ctl_advisory_queue(struct ctl_req *r);
+void ctl_advisory_list(struct ctl_req *r);
+void ctl_advisory_show(struct ctl_req *r);
+void ctl_advisory_approve(struct ctl_req *r);
+void ctl_advisory_cancel(struct ctl_req *r);
+void ctl_preview(struct ctl_req *r);
 
 #endif
