@@ -129,3 +129,18 @@ expect_eq "no new mail" "$(mail_count)" 4
 
 stop_tocsind
 expect_no_grep 'result=unclean' "$T/tocsind.log"
+
+echo "== 4xx until outbox.max_attempts: then failed, with every attempt counted"
+sed -i 's/max_attempts: 100/max_attempts: 3/' "$T/tocsin.yaml"
+sink_stop
+sink -r RCPT
+start_tocsind
+cat >"$T/2026-11-30-scan_rdp-be-008.csv" <<CSV
+"timestamp","severity","ip","protocol","port","hostname","tag","asn","geo"
+"2026-11-30 01:02:03","medium","192.0.2.12","tcp",3389,,"rdp",64501,"BE"
+CSV
+drop "$T/2026-11-30-scan_rdp-be-008.csv"
+wait_for 60 sql_is "SELECT count(*) FROM message m JOIN audit_log a ON a.reference = m.reference AND a.action = 'message.failed' WHERE m.recipient = 'soc@voorbeeld-energie.example' AND m.attempts = 3" 1
+expect_grep '^450' <(sql "SELECT last_reply FROM message WHERE state='failed' AND attempts=3")
+expect_eq "deferred twice before" "$(sql "SELECT count(*) FROM audit_log a JOIN message m USING (reference) WHERE m.attempts = 3 AND a.action = 'message.deferred'")" 2
+stop_tocsind
