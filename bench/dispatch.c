@@ -63,6 +63,18 @@ peak_rss_mb(void)
 	return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* CPU seconds of this process (all threads) and of its waited-for
+ * children (gpg). */
+static double
+cpu_s(int who)
+{
+	struct rusage ru;
+
+	getrusage(who, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static void
 die(const char *what, const char *why)
 {
@@ -393,9 +405,11 @@ cmd_raw(char **av)
 		gpgme_release(jobs[t].ctx);
 	}
 	printf("kind=%s threads=%zu ops=%zu seconds=%.3f ops_per_s=%.1f "
-	       "in_bytes=%zu out_bytes=%zu peak_rss_mb=%.1f\n",
+	       "in_bytes=%zu out_bytes=%zu peak_rss_mb=%.1f cpu_self_s=%.2f "
+	       "cpu_gpg_s=%.2f\n",
 	    av[0], threads, count, t1 - t0, (double)count / (t1 - t0), msg.len,
-	    out / count, peak_rss_mb());
+	    out / count, peak_rss_mb(), cpu_s(RUSAGE_SELF),
+	    cpu_s(RUSAGE_CHILDREN));
 	tc_buf_deinit(&msg);
 	free_lines(fprs, n_fprs);
 	return failed ? 1 : 0;
@@ -552,10 +566,12 @@ cmd_advisory(char **av)
 	printf("recipients=%zu threads=%zu held=%zu sent=%zu "
 	       "failed_sessions=%zu compose_s=%.3f send_s=%.3f total_s=%.3f "
 	       "compose_per_s=%.1f send_per_s=%.1f msgs_per_s=%.1f "
-	       "wire_bytes=%zu peak_rss_mb=%.1f\n",
+	       "wire_bytes=%zu peak_rss_mb=%.1f cpu_self_s=%.2f "
+	       "cpu_gpg_s=%.2f\n",
 	    n, threads, held, sent, failed_sessions, t1 - t0, t2 - t1, t2 - t0,
 	    (double)n / (t1 - t0), (double)nm / (t2 - t1),
-	    (double)sent / (t2 - t0), nm ? wire / nm : 0, peak_rss_mb());
+	    (double)sent / (t2 - t0), nm ? wire / nm : 0, peak_rss_mb(),
+	    cpu_s(RUSAGE_SELF), cpu_s(RUSAGE_CHILDREN));
 	for (size_t i = 0; i < n; i++)
 		tc_notify_rcpt_deinit(&r[i]);
 	free(r);

@@ -8,15 +8,15 @@
 # same smtp-sink at 1 and 2 sessions.  Prints the machine, the inputs and
 # one table (medians of RUNS runs).
 #
-# Environment: BENCH_RUNS (default 3) runs of every measure except (a),
-# BENCH_RUNS_A (default 1: one 10,000-message run takes minutes) runs of
+# Environment: BENCH_RUNS (default 3) runs of every measure,
+# BENCH_RUNS_A (default BENCH_RUNS; 1 for a quicker run) runs of
 # (a), BENCH_N (10000) entities / subscribers, BENCH_KEYS (64) contact keys
 # shared by the contacts, BENCH_OPS (400) operations per raw gpgme run.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
-RUNS_A=${BENCH_RUNS_A:-1}
+RUNS_A=${BENCH_RUNS_A:-$RUNS}
 N=${BENCH_N:-10000}
 K=${BENCH_KEYS:-64}
 OPS=${BENCH_OPS:-400}
@@ -111,53 +111,65 @@ YAML
 export TOCSIN_CONFIG=$T/tocsin.yaml
 gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
 
-# ---- ceilings: raw gpgme with the same keys, then smtp-source.
-raw() { # KIND THREADS → key=value line
-	"$B" raw "$1" "$T/gnupg" "$T/templates" "$CSIRT_FPR" "$T/fprs.txt" "$2" "$OPS"
-}
-for kind in signenc sign+enc enc; do
-	for th in 1 2; do
-		log "raw gpgme $kind, $th thread(s), $RUNS x $OPS ops"
-		for r in $(seq "$RUNS"); do raw "$kind" "$th"; done >"$T/raw-$kind-$th.txt"
-	done
-done
 gpgconf --homedir "$T/gnupg" --kill all 2>/dev/null || true
-chown -R "$U": "$T/gnupg" # tocsind's keyring from now on
+chown -R "$U": "$T/gnupg" # the service keyring: every use runs as $U
+as_u() { GNUPGHOME=$T/gnupg runuser -u "$U" -- "$@"; }
 
-# ---- (b) one advisory to N subscribers, through the library.
-for r in $(seq "$RUNS"); do
-	log "(b) advisory to $N subscribers, run $r"
-	GNUPGHOME=$T/gnupg runuser -u "$U" -- "$B" advisory "$T/gnupg" "$T/templates" \
-	    "$CSIRT_FPR" "$T/subscribers.txt" "$SMTP_PORT" 2 >>"$T/adv.txt"
-	got=$(ls "$MAILDIR" | wc -l)
-	[ "$got" -eq "$N" ] || { log "(b): the sink got $got mails, want $N"; exit 1; }
-	rm -f "$MAILDIR"/*
-done
-
-# smtp-source sends messages of the advisory's wire size.
-msgsize=$(field wire_bytes <"$T/adv.txt" | head -n1)
-smtp_source() { # SESSIONS COUNT → msgs/s
+# Every measure is taken RUNS times, the ceilings right next to the stage
+# they bound (the machine is shared: load changes within minutes), and each
+# ratio is computed within one run, then the median is taken.
+raw() { # KIND THREADS → one key=value line
+	as_u "$B" raw "$1" "$T/gnupg" "$T/templates" "$CSIRT_FPR" "$T/fprs.txt" "$2" "$OPS"
+}
+smtp_source() { # SESSIONS COUNT SIZE → msgs/s
 	local t0 t1
 	t0=$(date +%s.%N)
-	/usr/sbin/smtp-source -d -s "$1" -m "$2" -l "$msgsize" -f cert@csirt.example \
+	/usr/sbin/smtp-source -d -s "$1" -m "$2" -l "$3" -f cert@csirt.example \
 	    -t sub@subscriber.example "127.0.0.1:$SMTP_PORT" >/dev/null
 	t1=$(date +%s.%N)
 	rm -f "$MAILDIR"/* 2>/dev/null || true
 	echo "$2 / ($t1 - $t0)" | bc -l
 }
-for s in 1 2; do
-	log "smtp-source, $s session(s), $RUNS x $N messages of $msgsize bytes"
-	for r in $(seq "$RUNS"); do smtp_source "$s" "$N"; done >"$T/smtp-$s.txt"
+ratio() { echo "$1 / $2" | bc -l; }
+
+# ---- (b) one advisory to N subscribers through the library, with the
+# raw gpgme ceilings and smtp-source around it.
+for r in $(seq "$RUNS"); do
+	log "run $r/$RUNS: raw gpgme (signenc sign+enc enc, 1 and 2 threads, $OPS ops each)"
+	for kind in signenc sign+enc enc; do
+		for th in 1 2; do raw "$kind" "$th" >>"$T/raw-$kind-$th.txt"; done
+	done
+	log "run $r/$RUNS: (b) advisory to $N subscribers"
+	as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
+	    "$T/subscribers.txt" "$SMTP_PORT" 2 >"$T/adv-$r.txt"
+	got=$(ls "$MAILDIR" | wc -l)
+	[ "$got" -eq "$N" ] || { log "(b): the sink got $got mails, want $N"; exit 1; }
+	rm -f "$MAILDIR"/*
+	cat "$T/adv-$r.txt" >>"$T/adv.txt"
+	enc2=$(tail -n1 "$T/raw-enc-2.txt" | field ops_per_s)
+	raw enc 2 >>"$T/raw-enc-2-after.txt"
+	enc2=$(echo "($enc2 + $(tail -n1 "$T/raw-enc-2-after.txt" | field ops_per_s)) / 2" | bc -l)
+	echo "ratio=$(ratio "$(field msgs_per_s <"$T/adv-$r.txt")" "$enc2") compose_ratio=$(ratio "$(field compose_per_s <"$T/adv-$r.txt")" "$enc2")" >>"$T/ratio-b.txt"
+	# smtp-source sends messages of the advisory's wire size.
+	msgsize=$(field wire_bytes <"$T/adv-$r.txt")
+	log "run $r/$RUNS: smtp-source, 1 and 2 sessions, $N messages of $msgsize bytes"
+	smtp_source 1 "$N" "$msgsize" >>"$T/smtp-1.txt"
+	s2=$(smtp_source 2 "$N" "$msgsize")
+	echo "$s2" >>"$T/smtp-2.txt"
+	echo "ratio=$(ratio "$(field send_per_s <"$T/adv-$r.txt")" "$s2")" >>"$T/ratio-smtp.txt"
 done
 
 # ---- (a) spear warnings end to end through tocsind, a fresh database
-# each run (the same findings again would be suppressed).
+# each run (the same findings again would be suppressed), the sign+encrypt
+# ceiling measured just before and just after.
 for r in $(seq "$RUNS_A"); do
-	log "(a) $N spear warnings through tocsind, run $r"
+	log "(a) run $r/$RUNS_A: $N spear warnings through tocsind"
+	raw sign+enc 2 >>"$T/raw-a.txt"
 	dropdb --if-exists tocsin && createdb tocsin
 	"$TOCSINCTL" db migrate >/dev/null
 	"$TOCSINCTL" entity import "$T/registry.yaml" >/dev/null
 	rm -rf "$T/spool" && mkdir -p "$T/spool/incoming"
+	: >"$T/tocsind.log"
 	start_tocsind
 	pid=$(pgrep -P "$TOCSIND_PID" -x tocsind || echo "$TOCSIND_PID")
 	t0=$(date +%s.%N)
@@ -173,16 +185,25 @@ for r in $(seq "$RUNS_A"); do
 		[ "$(date +%s)" -lt "$deadline" ] || { log "(a): timed out with $1 sent"; exit 1; }
 		sleep 0.2
 	done
-	t1=$(sql "SELECT extract(epoch FROM max(sent_at)) FROM message")
-	first_queued=$(sql "SELECT extract(epoch FROM min(created_at)) FROM message" 2>/dev/null || echo "$t0")
+	# created_at is the commit's transaction time: drop → created_at is
+	# prepare + compose (+ the start of the commit), created_at → last
+	# sent_at is the commit and the sender.
+	read -r t1 tq ts <<<"$(sql "SELECT extract(epoch FROM max(sent_at)) || ' ' ||
+	    extract(epoch FROM min(created_at)) || ' ' || extract(epoch FROM min(sent_at)) FROM message" | tr '|' ' ')"
 	hwm=$(awk '/^VmHWM:/ {print $2 / 1024}' "/proc/$pid/status")
 	got=$(ls "$MAILDIR" | wc -l)
 	[ "$got" -eq "$N" ] || { log "(a): the sink got $got mails, want $N"; exit 1; }
 	wire=$(du -sb "$MAILDIR" | awk -v n="$N" '{printf "%d", $1 / n}')
-	echo "msgs_per_s=$(echo "$N / ($t1 - $t0)" | bc -l) seconds=$(echo "$t1 - $t0" | bc -l) \
-queue_s=$(echo "$first_queued - $t0" | bc -l) peak_rss_mb=$hwm wire_bytes=$wire" >>"$T/spear.txt"
 	stop_tocsind
+	cp "$T/tocsind.log" "$T/tocsind-$r.log"
 	rm -f "$MAILDIR"/*
+	raw sign+enc 2 >>"$T/raw-a.txt"
+	ceil=$(tail -n2 "$T/raw-a.txt" | field ops_per_s | awk '{s += $1} END {print s / NR}')
+	a_rate=$(echo "$N / ($t1 - $t0)" | bc -l)
+	echo "msgs_per_s=$a_rate seconds=$(echo "$t1 - $t0" | bc -l) \
+compose_s=$(echo "$tq - $t0" | bc -l) send_s=$(echo "$t1 - $tq" | bc -l) \
+first_sent_s=$(echo "$ts - $t0" | bc -l) peak_rss_mb=$hwm wire_bytes=$wire \
+ceiling=$ceil ratio=$(ratio "$a_rate" "$ceil")" >>"$T/spear.txt"
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -193,6 +214,9 @@ st1=$(med "$T/raw-sign+enc-1.txt" ops_per_s) st2=$(med "$T/raw-sign+enc-2.txt" o
 en1=$(med "$T/raw-enc-1.txt" ops_per_s) en2=$(med "$T/raw-enc-2.txt" ops_per_s)
 sm1=$(median <"$T/smtp-1.txt") sm2=$(median <"$T/smtp-2.txt")
 a=$(med "$T/spear.txt" msgs_per_s) arss=$(med "$T/spear.txt" peak_rss_mb)
+ra=$(med "$T/spear.txt" ratio) rb=$(med "$T/ratio-b.txt" ratio)
+rbc=$(med "$T/ratio-b.txt" compose_ratio) rs=$(med "$T/ratio-smtp.txt" ratio)
+ac=$(med "$T/spear.txt" compose_s) as=$(med "$T/spear.txt" send_s) aceil=$(med "$T/spear.txt" ceiling)
 b=$(med "$T/adv.txt" msgs_per_s) brss=$(med "$T/adv.txt" peak_rss_mb)
 bc_=$(med "$T/adv.txt" compose_per_s) bs=$(med "$T/adv.txt" send_per_s)
 rss() { med "$1" peak_rss_mb; }
@@ -210,14 +234,15 @@ printf '        smtp.max_sessions 2, 100 messages per session; smtp-sink writes 
 printf 'sizes: spear inner entity %s B (wire %s B), advisory signed entity %s B (wire %s B),\n' \
     "$(med "$T/raw-signenc-1.txt" in_bytes)" "$(med "$T/spear.txt" wire_bytes)" \
     "$(med "$T/raw-enc-1.txt" in_bytes)" "$(med "$T/adv.txt" wire_bytes)"
-printf '       smtp-source messages %s B; medians of %s runs ((a): %s)\n\n' "$msgsize" "$RUNS" "$RUNS_A"
-printf '| stage | msgs/s | ratio to ceiling | peak RSS |\n|---|---|---|---|\n'
-printf '| (a) %s spear warnings, tocsind end to end | %.1f | %.0f%% of sign+encrypt, 2 threads (target >= 80%%) | %.0f MB |\n' \
-    "$N" "$a" "$(pct "$a" "$st2")" "$arss"
+printf '       smtp-source messages %s B; medians of %s runs ((a): %s); ratios are taken within a run\n\n' "$msgsize" "$RUNS" "$RUNS_A"
+printf '| stage | msgs/s | ratio to its ceiling (same run) | peak RSS |\n|---|---|---|---|\n'
+printf '| (a) %s spear warnings, tocsind end to end (drop → last sent) | %.1f | %.0f%% of sign+encrypt, 2 threads (%.1f, measured before and after; target >= 80%%) | %.0f MB (tocsind VmHWM) |\n' \
+    "$N" "$a" "$(pct "$ra" 1)" "$aceil" "$arss"
+printf '| (a) of which drop → rows committed (prepare, compose) / → last sent (commit, SMTP) | %.1f s / %.1f s | | |\n' "$ac" "$as"
 printf '| (b) one advisory to %s subscribers, library, 2 threads | %.1f | %.0f%% of encrypt-only, 2 threads (target >= 80%%) | %.0f MB |\n' \
-    "$N" "$b" "$(pct "$b" "$en2")" "$brss"
-printf '| (b) compose stage alone (sign 4x per thread, encrypt each) | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$bc_" "$(pct "$bc_" "$en2")"
-printf '| (b) SMTP stage alone (tc_smtp_send, 2 x sessions of 100) | %.0f | %.0f%% of smtp-source, 2 sessions | |\n' "$bs" "$(pct "$bs" "$sm2")"
+    "$N" "$b" "$(pct "$rb" 1)" "$brss"
+printf '| (b) compose stage alone (8 signatures, %s encryptions) | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$N" "$bc_" "$(pct "$rbc" 1)"
+printf '| (b) SMTP stage alone (tc_smtp_send, 2 threads, sessions of 100) | %.0f | %.0f%% of smtp-source, 2 sessions | |\n' "$bs" "$(pct "$rs" 1)"
 printf '| ceiling: gpgme sign+encrypt (detached sign, then encrypt: PGP/MIME), 1 thread | %.1f | | %.0f MB |\n' "$st1" "$(rss "$T/raw-sign+enc-1.txt")"
 printf '| ceiling: gpgme sign+encrypt (detached sign, then encrypt: PGP/MIME), 2 threads | %.1f | | %.0f MB |\n' "$st2" "$(rss "$T/raw-sign+enc-2.txt")"
 printf '| reference: gpgme_op_encrypt_sign (one op, signature inside the ciphertext), 1 thread | %.1f | | |\n' "$se1"
