@@ -660,9 +660,10 @@ cmd_advisory(char **av)
 	       "wire_bytes=%zu peak_rss_mb=%.1f cpu_self_s=%.2f "
 	       "cpu_gpg_s=%.2f\n",
 	    chunk, n, threads, held, sent, failed_sessions, t1 - t0, t2 - t1,
-	    t2 - t0, (double)n / (t1 - t0), (double)nm / (t2 - t1),
-	    (double)sent / (t2 - t0), nm ? wire / nm : 0, peak_rss_mb(),
-	    cpu_s(RUSAGE_SELF), cpu_s(RUSAGE_CHILDREN));
+	    t2 - t0, (double)n / (t1 - t0),
+	    chunk ? 0.0 : (double)nm / (t2 - t1), (double)sent / (t2 - t0),
+	    nm ? wire / nm : 0, peak_rss_mb(), cpu_s(RUSAGE_SELF),
+	    cpu_s(RUSAGE_CHILDREN));
 	for (size_t i = 0; i < n; i++)
 		tc_notify_rcpt_deinit(&r[i]);
 	free(r);
