@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench/match.sh
+bench/dispatch.sh

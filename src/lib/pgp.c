@@ -10,6 +10,17 @@
  * passed that check, encryption uses GPGME_ENCRYPT_ALWAYS_TRUST: the pin is
  * our trust decision, not the web of trust.
  *
+ * Key snapshot.  Listing one key forks gpg (about as costly as the
+ * encryption itself), so each struct tc_pgp lists the whole public keyring
+ * once and answers lookups from that snapshot, sorted by primary
+ * fingerprint.  The snapshot is taken again when the keyring or the
+ * trustdb changed (inode, size or modification time of pubring.kbx,
+ * pubring.gpg and trustdb.gpg: an import, a revocation, a disabled key) or
+ * is older than KEYS_TTL_S, and expiry dates are compared with the clock at
+ * every lookup, so a check never answers from stale key state.  gpg checks
+ * the key again when it encrypts.  Without a known homedir, or when the
+ * listing fails, each lookup lists its key as before.
+ *
  * The plaintext is handed to gpgme in place (gpgme_data_new_from_mem with
  * copy = 0), so this file keeps no copy of it.  gpg writes armor with LF line
  * ends; they are turned into CRLF here, as RFC 3156 wants the whole message
@@ -20,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <gpgme.h>
@@ -31,10 +43,28 @@
 
 #define LINE_MAX_OCTETS 998 /* RFC 5322 §2.1.1 */
 
+#define KEYS_TTL_S 60
+#define KEYS_FILES 3
+
+/* What says that the keyring changed. */
+struct file_stamp {
+	ino_t           ino;
+	off_t           size;
+	struct timespec mtime;
+	int             present;
+};
+
 struct tc_pgp {
 	gpgme_ctx_t ctx;
 	char        signer[TC_PGP_FPR_LEN + 1]; /* upper case */
 	char       *home;                       /* for messages */
+	char       *files[KEYS_FILES];          /* NULL: no snapshot */
+	/* The snapshot: public keys sorted by primary fingerprint. */
+	gpgme_key_t      *keys;
+	size_t            n_keys;
+	int               have_keys;
+	time_t            keys_at;
+	struct file_stamp stamps[KEYS_FILES];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -123,6 +153,122 @@ find_key(struct tc_pgp *p, const char *fpr, int secret, gpgme_key_t *out,
 }
 
 static void
+stamp_of(const char *path, struct file_stamp *st)
+{
+	struct stat sb;
+
+	memset(st, 0, sizeof(*st));
+	if (stat(path, &sb) == 0) {
+		st->present = 1;
+		st->ino = sb.st_ino;
+		st->size = sb.st_size;
+		st->mtime = sb.st_mtim;
+	}
+}
+
+static int
+stamp_same(const struct file_stamp *a, const struct file_stamp *b)
+{
+	return a->present == b->present && a->ino == b->ino &&
+	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void
+snapshot_drop(struct tc_pgp *p)
+{
+	for (size_t i = 0; i < p->n_keys; i++)
+		gpgme_key_unref(p->keys[i]);
+	free(p->keys);
+	p->keys = NULL;
+	p->n_keys = 0;
+	p->have_keys = 0;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	gpgme_key_t ka = *(const gpgme_key_t *)a, kb = *(const gpgme_key_t *)b;
+
+	return strcasecmp(ka->subkeys->fpr, kb->subkeys->fpr);
+}
+
+/* Make the snapshot current: 1 usable, 0 not (the caller lists the key
+ * itself). */
+static int
+snapshot_fresh(struct tc_pgp *p)
+{
+	struct file_stamp now_st[KEYS_FILES];
+	gpgme_error_t     e;
+	gpgme_key_t       key;
+	size_t            cap = 0;
+	time_t            now = time(NULL);
+	int               same = p->have_keys;
+
+	if (p->files[0] == NULL)
+		return 0;
+	for (size_t i = 0; i < KEYS_FILES; i++) {
+		stamp_of(p->files[i], &now_st[i]);
+		same = same && stamp_same(&now_st[i], &p->stamps[i]);
+	}
+	if (same && now - p->keys_at < KEYS_TTL_S && now >= p->keys_at)
+		return 1;
+	snapshot_drop(p);
+	if (gpgme_op_keylist_start(p->ctx, NULL, 0) != 0)
+		return 0;
+	while ((e = gpgme_op_keylist_next(p->ctx, &key)) == 0) {
+		if (key->subkeys == NULL || key->subkeys->fpr == NULL) {
+			gpgme_key_unref(key);
+			continue;
+		}
+		if (p->n_keys == cap) {
+			cap = cap ? cap * 2 : 64;
+			p->keys = tc_xrealloc(p->keys, cap * sizeof(*p->keys));
+		}
+		p->keys[p->n_keys++] = key;
+	}
+	gpgme_op_keylist_end(p->ctx);
+	if (gpg_err_code(e) != GPG_ERR_EOF) {
+		snapshot_drop(p);
+		return 0;
+	}
+	if (p->n_keys > 1)
+		qsort(p->keys, p->n_keys, sizeof(*p->keys), key_cmp);
+	memcpy(p->stamps, now_st, sizeof(now_st));
+	p->keys_at = now;
+	p->have_keys = 1;
+	return 1;
+}
+
+/* find_key for public keys, from the snapshot when there is one. */
+static int
+find_public_key(struct tc_pgp *p, const char *fpr, gpgme_key_t *out,
+    struct tc_err *err)
+{
+	size_t lo = 0, hi;
+
+	if (!snapshot_fresh(p))
+		return find_key(p, fpr, 0, out, err);
+	*out = NULL;
+	hi = p->n_keys;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int    c = strcasecmp(p->keys[mid]->subkeys->fpr, fpr);
+
+		if (c == 0) {
+			gpgme_key_ref(p->keys[mid]);
+			*out = p->keys[mid];
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static void
 format_day(char out[16], long t)
 {
 	time_t    tt = (time_t)t;
@@ -138,9 +284,11 @@ format_day(char out[16], long t)
 static const char *
 key_state(gpgme_key_t key, char day[16])
 {
+	long exp = key->subkeys ? key->subkeys->expires : 0;
+
 	if (key->revoked)
 		return "is revoked";
-	if (key->expired) {
+	if (key->expired || (exp > 0 && exp <= (long)time(NULL))) {
 		format_day(day, key->subkeys ? key->subkeys->expires : 0);
 		return "expired on";
 	}
@@ -154,7 +302,8 @@ key_state(gpgme_key_t key, char day[16])
 static int
 subkey_usable(gpgme_subkey_t sk)
 {
-	return !sk->revoked && !sk->expired && !sk->disabled && !sk->invalid;
+	return !sk->revoked && !sk->expired && !sk->disabled && !sk->invalid &&
+	    (sk->expires <= 0 || sk->expires > (long)time(NULL));
 }
 
 /* tc_pgp_check_key, handing the usable key to the caller when `keep` is
@@ -172,7 +321,7 @@ usable_key(struct tc_pgp *p, const char *fpr, gpgme_key_t *keep,
 
 	if ((rc = parse_fpr(fpr, up, "recipient key", err)) < 0)
 		return rc;
-	rc = find_key(p, up, 0, &key, err);
+	rc = find_public_key(p, up, &key, err);
 	if (rc < 0)
 		goto out;
 	if (rc == 0) {
@@ -281,6 +430,16 @@ tc_pgp_new(const char *homedir, const char *signing_fpr, struct tc_pgp **out,
 		goto out;
 	home = homedir ? homedir : gpgme_get_dirinfo("homedir");
 	p->home = tc_xstrdup(home ? home : "the default GnuPG home");
+	if (home != NULL) {
+		static const char *const names[KEYS_FILES] = { "pubring.kbx",
+			"pubring.gpg", "trustdb.gpg" };
+		struct tc_buf            b = TC_BUF_INIT;
+
+		for (size_t i = 0; i < KEYS_FILES; i++) {
+			tc_buf_printf(&b, "%s/%s", home, names[i]);
+			p->files[i] = tc_buf_steal(&b, NULL);
+		}
+	}
 	if ((e = gpgme_new(&p->ctx)) != 0 ||
 	    (e = gpgme_set_protocol(p->ctx, GPGME_PROTOCOL_OpenPGP)) != 0 ||
 	    (e = gpgme_ctx_set_engine_info(p->ctx, GPGME_PROTOCOL_OpenPGP, NULL,
@@ -309,8 +468,11 @@ tc_pgp_free(struct tc_pgp *p)
 {
 	if (p == NULL)
 		return;
+	snapshot_drop(p);
 	if (p->ctx != NULL)
 		gpgme_release(p->ctx);
+	for (size_t i = 0; i < KEYS_FILES; i++)
+		free(p->files[i]);
 	free(p->home);
 	free(p);
 }

@@ -825,6 +825,82 @@ test_encrypt_refuses_bad_keys(void **state)
 	tc_buf_deinit(&out);
 }
 
+/* Import into `to` the revocation certificate gpg made in `from` for `fpr`,
+ * once its anti-accident ':' is removed. */
+static void
+import_revocation(const char *from, const char *fpr, const char *to)
+{
+	char          path[160];
+	struct tc_buf rev = TC_BUF_INIT;
+	char         *colon;
+
+	snprintf(path, sizeof(path), "%s/openpgp-revocs.d/%s.rev", from, fpr);
+	read_file(path, &rev);
+	colon = strstr(rev.data, ":-----BEGIN PGP PUBLIC KEY BLOCK-----");
+	assert_non_null(colon);
+	snprintf(path, sizeof(path), "%s/revoke2.asc", root);
+	write_file(path, colon + 1, rev.len - (size_t)(colon + 1 - rev.data));
+	assert_int_equal(gpg(to, NULL, NULL, "--import", path, NULL), 0);
+	tc_buf_deinit(&rev);
+}
+
+/* One struct tc_pgp answers from a snapshot of the keyring: a key imported,
+ * revoked or disabled after it was made is seen at the next check and the
+ * next encryption, never answered from the old state. */
+static void
+test_keyring_changes_are_seen(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, out = TC_BUF_INIT;
+	char           fpr_c[41], buf[128];
+	(void)state;
+
+	make_entity(&e);
+	gen_key(home_a, "carol", 1, NULL, "1y", fpr_c);
+	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(tc_pgp_check_key(p, fpr_b, &err), 0);
+	snprintf(buf, sizeof(buf), "no key with fingerprint %s", fpr_c);
+	expect_bad(p, fpr_c, buf);
+
+	copy_public(home_a, home_s, fpr_c);
+	assert_int_equal(tc_pgp_check_key(p, fpr_c, &err), 0);
+	{
+		const char *to[] = { fpr_c };
+
+		assert_int_equal(
+		    tc_pgp_encrypt_entity(p, to, 1, e.data, e.len, &out, &err),
+		    0);
+		assert_non_null(strstr(out.data, "BEGIN PGP MESSAGE"));
+		import_revocation(home_a, fpr_c, home_s);
+		tc_buf_reset(&out);
+		assert_int_equal(
+		    tc_pgp_encrypt_entity(p, to, 1, e.data, e.len, &out, &err),
+		    TC_EKEY);
+		assert_int_equal(out.len, 0);
+	}
+	snprintf(buf, sizeof(buf), "key %s is revoked", fpr_c);
+	expect_bad(p, fpr_c, buf);
+
+	/* Disabling changes only the trustdb. */
+	assert_int_equal(gpg(home_s, NULL, NULL, "--yes", "--edit-key", fpr_b,
+			     "disable", "quit", NULL),
+	    0);
+	snprintf(buf, sizeof(buf), "key %s is disabled", fpr_b);
+	expect_bad(p, fpr_b, buf);
+	assert_int_equal(gpg(home_s, NULL, NULL, "--yes", "--edit-key", fpr_b,
+			     "enable", "quit", NULL),
+	    0);
+	assert_int_equal(tc_pgp_check_key(p, fpr_b, &err), 0);
+	/* The old answers still hold from the same snapshot. */
+	snprintf(buf, sizeof(buf), "key %s is revoked", fpr_revoked);
+	expect_bad(p, fpr_revoked, buf);
+	expect_bad(p, subfpr_a, "no key with fingerprint");
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+}
+
 int
 main(void)
 {
@@ -837,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_encrypt_signed_entity),
 		cmocka_unit_test(test_encrypt_two_recipients),
 		cmocka_unit_test(test_encrypt_refuses_bad_keys),
+		cmocka_unit_test(test_keyring_changes_are_seen),
 	};
 
 	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
