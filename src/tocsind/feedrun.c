@@ -1,7 +1,18 @@
 /* feedrun: one spool file through the spear-warning pipeline (spear.h).
  *
- *   prepare (1 job) → compose (gpg.workers jobs in parallel, each a slice
- *   of the warnings) → commit (1 job) → the file moves to done/
+ *   prepare (1 job) → for each chunk of FEEDRUN_CHUNK warnings: compose
+ *   (gpg.workers jobs in parallel, each a slice of the chunk) → commit
+ *   (1 job: the chunk's messages and sightings in one transaction, then
+ *   their wire forms are freed and the sender is woken) → the file moves
+ *   to done/ after the last chunk
+ *
+ * Chunks keep the daemon small while it composes a big file — gpgme forks
+ * one gpg per operation, and a fork costs more the more memory the process
+ * holds (bench/RESULTS.md) — and let delivery start while the rest is
+ * still being composed.  A failure part-way leaves the chunks already
+ * committed queued and postpones the file; when it is processed again,
+ * their findings are within the suppression window, so nothing is sent
+ * twice.
  *
  * A file that cannot be read or parsed at all goes to failed/ with the
  * reason; one whose records were all malformed too.  A database failure
@@ -20,6 +31,7 @@
 #include "tocsin/index.h"
 #include "tocsin/log.h"
 #include "tocsin/mem.h"
+#include "tocsin/notify.h"
 #include "tocsin/pgp.h"
 #include "tocsin/puller.h"
 #include "tocsin/spear.h"
@@ -27,6 +39,7 @@
 #include "tocsin/template.h"
 
 #define POSTPONE_MS 10000
+#define FEEDRUN_CHUNK 256 /* warnings composed and committed together */
 
 struct feedrun;
 
@@ -53,12 +66,14 @@ struct feedrun {
 	int                    queued;
 	struct tc_err          err;
 	unsigned               composing; /* compose jobs in flight */
+	size_t                 chunk_from, chunk_to; /* warnings [from, to) */
 	atomic_bool           *stop;      /* the daemon's stop_requested */
 	uint64_t               started_ms;
 	struct tc_feed_progress progress; /* written by prepare_work */
 };
 
 static void run_free(struct feedrun *run);
+static void next_chunk(struct feedrun *run);
 
 static void
 spear_config(struct feedrun *run)
@@ -112,8 +127,17 @@ commit_work(uv_work_t *req)
 	if ((run->rc = tc_db_connect(run->cfg->db.conninfo, "tocsind-feed",
 		 &db, &run->err)) < 0)
 		return;
-	run->rc = tc_spear_commit(db, run->plan, &run->err);
-	if (run->rc >= 0) {
+	{
+		/* The chunk as a plan of its own (the commit reads w and n). */
+		struct tc_spear_plan chunk = *run->plan;
+
+		chunk.w = run->plan->w + run->chunk_from;
+		chunk.n = run->chunk_to - run->chunk_from;
+		run->rc = tc_spear_commit(db, &chunk, &run->err);
+	}
+	if (run->rc >= 0)
+		run->queued += run->rc;
+	if (run->rc >= 0 && run->chunk_to == run->plan->n) {
 		/* The audit trail of the import itself. */
 		static const char sql[] =
 		    "INSERT INTO audit_log (actor, action, reference, detail)"
@@ -133,17 +157,17 @@ commit_work(uv_work_t *req)
 		snprintf(v[3], sizeof(v[3]), "%zu", p->st.hits);
 		snprintf(v[4], sizeof(v[4]), "%zu", p->to_send);
 		snprintf(v[5], sizeof(v[5]), "%zu", p->suppressed);
-		snprintf(v[6], sizeof(v[6]), "%d", run->rc);
+		snprintf(v[6], sizeof(v[6]), "%d", run->queued);
 		params[0] = run->name;
 		params[1] = run->feed_name;
 		for (int i = 0; i < 7; i++)
 			params[2 + i] = v[i];
-		run->queued = run->rc;
 		if (tc_db_run(db, "feed audit", sql, 9, params, &run->err) < 0)
 			tc_log_warning(TC_LOG_FEED, "file=%s audit=failed err=\"%s\"",
 			    tc_esc(run->name), tc_esc(run->err.msg));
-		run->rc = 0;
 	}
+	if (run->rc > 0)
+		run->rc = 0;
 	tc_db_close(db);
 }
 
@@ -155,6 +179,15 @@ commit_done(uv_work_t *req, int status)
 
 	if (status < 0 || run->rc < 0) {
 		finish(run, TC_EDB, status < 0 ? "cancelled" : run->err.msg);
+		return;
+	}
+	/* Committed: the outbox has the wire forms now. */
+	for (size_t i = run->chunk_from; i < run->chunk_to; i++)
+		for (size_t j = 0; j < run->plan->w[i].n_contacts; j++)
+			tc_notify_rcpt_deinit(&run->plan->w[i].rcpt[j]);
+	if (run->chunk_to < run->plan->n) {
+		tc_sender_kick(run->d);
+		next_chunk(run);
 		return;
 	}
 	tc_log_notice(TC_LOG_FEED,
@@ -194,8 +227,9 @@ compose_work(uv_work_t *req)
 	pgp = tc_daemon_thread_pgp(run->cfg, run->generation, &err);
 	if (pgp == NULL)
 		tc_stats_gpg_error("compose");
-	for (size_t i = job->slice; i < run->plan->n; i += job->slices) {
-		/* At shutdown the file is postponed whole: stop early. */
+	for (size_t i = run->chunk_from + job->slice; i < run->chunk_to;
+	     i += job->slices) {
+		/* At shutdown the file is postponed: stop early. */
 		if (atomic_load(run->stop))
 			return;
 		tc_spear_compose(&run->plan->w[i], pgp, err.msg, run->tpl,
@@ -220,9 +254,10 @@ static void
 start_compose(struct feedrun *run)
 {
 	size_t slices = run->cfg->gpg.workers ? run->cfg->gpg.workers : 1;
+	size_t n = run->chunk_to - run->chunk_from;
 
-	if (run->plan->to_send < slices)
-		slices = run->plan->to_send ? run->plan->to_send : 1;
+	if (n < slices)
+		slices = n ? n : 1;
 	for (size_t s = 0; s < slices; s++) {
 		struct compose_job *job = tc_xcalloc(1, sizeof(*job));
 
@@ -238,6 +273,29 @@ start_compose(struct feedrun *run)
 	}
 	if (run->composing == 0)
 		finish(run, TC_ETEMPFAIL, "cannot queue work");
+}
+
+/* The next FEEDRUN_CHUNK warnings: composed if any has a reference, then
+ * committed (the others only update their sightings). */
+static void
+next_chunk(struct feedrun *run)
+{
+	bool sending = false;
+
+	if (run->d->stopping) {
+		finish(run, TC_ETEMPFAIL, "shutting down");
+		return;
+	}
+	run->chunk_from = run->chunk_to;
+	run->chunk_to = run->chunk_from + FEEDRUN_CHUNK;
+	if (run->chunk_to > run->plan->n)
+		run->chunk_to = run->plan->n;
+	for (size_t i = run->chunk_from; i < run->chunk_to && !sending; i++)
+		sending = run->plan->w[i].reference[0] != '\0';
+	if (sending)
+		start_compose(run);
+	else
+		start_commit(run);
 }
 
 /* --- prepare -------------------------------------------------------------- */
@@ -294,10 +352,8 @@ prepare_done(uv_work_t *req, int status)
 		finish(run, TC_ETEMPFAIL, "shutting down");
 		return;
 	}
-	if (p->to_send > 0)
-		start_compose(run);
-	else
-		start_commit(run);
+	run->chunk_to = 0;
+	next_chunk(run);
 }
 
 void
