@@ -109,7 +109,8 @@ tc_spear_context(const struct tc_spear_warning *w,
 			const char *a = it->asn;
 			uint64_t    asn;
 
-			if (tc_str_has_prefix(a, "AS") || tc_str_has_prefix(a, "as"))
+			if (tc_str_has_prefix(a, "AS") ||
+			    tc_str_has_prefix(a, "as"))
 				a += 2;
 			if (tc_parse_uint(a, 1, UINT32_MAX, &asn) == 0)
 				json_object_set_new(o, "asn",
@@ -128,10 +129,12 @@ tc_spear_context(const struct tc_spear_warning *w,
 		set_str(o, "cve", it->cve);
 		set_str(o, "product", it->product);
 		/* Only web links become links: never javascript: or data:. */
-		if (it->url != NULL && (tc_str_has_prefix(it->url, "https://") ||
-					   tc_str_has_prefix(it->url, "http://")))
+		if (it->url != NULL &&
+		    (tc_str_has_prefix(it->url, "https://") ||
+			tc_str_has_prefix(it->url, "http://")))
 			set_str(o, "url", it->url);
-		json_object_set_new(o, "exploited", json_boolean(it->exploited));
+		json_object_set_new(o, "exploited",
+		    json_boolean(it->exploited));
 		json_array_append_new(items, o);
 	}
 	/* Items the aggregate could not keep are counted too. */
@@ -178,8 +181,9 @@ tc_spear_csv(const struct tc_spear_warning *w, struct tc_buf *out)
 	const struct tc_aggregate_group *g = w->group;
 	char                             ts[64], port[8];
 
-	tc_buf_puts(out, "indicator,ip,hostname,asn,port,protocol,first_seen,"
-			 "last_seen,what,cve,product,url,exploited\r\n");
+	tc_buf_puts(out,
+	    "indicator,ip,hostname,asn,port,protocol,first_seen,"
+	    "last_seen,what,cve,product,url,exploited\r\n");
 	for (size_t i = 0; i < g->n_items; i++) {
 		const struct tc_aggregate_item *it = &g->items[i];
 
@@ -210,10 +214,10 @@ tc_spear_csv(const struct tc_spear_warning *w, struct tc_buf *out)
 /* --- step 1 ------------------------------------------------------------- */
 
 struct prep {
-	struct tc_aggregate *agg;
-	struct tc_buf       *report;
-	size_t               reported;
-	size_t               skipped;
+	struct tc_aggregate       *agg;
+	struct tc_buf             *report;
+	size_t                     reported;
+	size_t                     skipped;
 	const struct tc_feed_opts *opts;
 };
 
@@ -223,7 +227,7 @@ on_hit(const struct tc_event *ev, const struct tc_index_hit *hit, void *arg)
 	struct prep *p = arg;
 	size_t       ind = hit->indicator;
 
-	enum tc_tlp  tlp = ev->tlp_set ? ev->tlp : p->opts->default_tlp;
+	enum tc_tlp tlp = ev->tlp_set ? ev->tlp : p->opts->default_tlp;
 
 	/* A product hit names no indicator but the inventory entry. */
 	if (ind == (size_t)-1)
@@ -302,16 +306,17 @@ load_contacts(struct tc_db *db, struct tc_spear_plan *p, struct tc_err *err)
 			c = &w->rcpt[w->n_contacts++];
 			memset(c, 0, sizeof(*c));
 			c->entity_id = w->entity_id;
-			c->contact_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+			c->contact_id =
+			    strtoll(PQgetvalue(res, r, 1), NULL, 10);
 			c->priority = w->priority;
 			c->addr = tc_xstrdup(PQgetvalue(res, r, 2));
-			c->name = PQgetisnull(res, r, 3) ?
-			    NULL :
-			    tc_xstrdup(PQgetvalue(res, r, 3));
+			c->name = PQgetisnull(res, r, 3)
+			    ? NULL
+			    : tc_xstrdup(PQgetvalue(res, r, 3));
 			c->lang = tc_xstrdup(PQgetvalue(res, r, 4));
-			c->fpr = PQgetisnull(res, r, 5) ?
-			    NULL :
-			    tc_xstrdup(PQgetvalue(res, r, 5));
+			c->fpr = PQgetisnull(res, r, 5)
+			    ? NULL
+			    : tc_xstrdup(PQgetvalue(res, r, 5));
 		}
 	}
 	PQclear(res);
@@ -334,10 +339,10 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 	    "  OR s.last_notified < now() - make_interval(secs => $6::int)";
 	struct tc_buf wis = TC_BUF_INIT, iis = TC_BUF_INIT, es = TC_BUF_INIT,
 		      cs = TC_BUF_INIT, inds = TC_BUF_INIT;
-	const char   *params[6];
-	char          v[32], win[16];
-	PGresult     *res;
-	size_t        total = 0;
+	const char *params[6];
+	char        v[32], win[16];
+	PGresult   *res;
+	size_t      total = 0;
 
 	tc_db_array_begin(&wis);
 	tc_db_array_begin(&iis);
@@ -371,8 +376,8 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 	params[3] = cs.data;
 	params[4] = inds.data;
 	params[5] = win;
-	res = total ? tc_db_exec(db, "spear sightings", sql, 6, params, err) :
-		      NULL;
+	res = total ? tc_db_exec(db, "spear sightings", sql, 6, params, err)
+		    : NULL;
 	tc_buf_deinit(&wis);
 	tc_buf_deinit(&iis);
 	tc_buf_deinit(&es);
@@ -386,8 +391,7 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 		size_t w = strtoull(PQgetvalue(res, r, 0), NULL, 10);
 		size_t i = strtoull(PQgetvalue(res, r, 1), NULL, 10);
 
-		if (w < p->n && i < p->w[w].group->n_items &&
-		    !p->w[w].due[i]) {
+		if (w < p->n && i < p->w[w].group->n_items && !p->w[w].due[i]) {
 			p->w[w].due[i] = true;
 			p->w[w].n_due++;
 		}
@@ -404,7 +408,7 @@ static int
 alloc_refs(struct tc_db *db, struct tc_spear_plan *p, const char *prefix,
     time_t now, struct tc_err *err)
 {
-	char (*refs)[64] = tc_xcalloc(p->to_send, sizeof(*refs));
+	char(*refs)[64] = tc_xcalloc(p->to_send, sizeof(*refs));
 	size_t k = 0;
 	int    rc;
 
@@ -422,10 +426,10 @@ alloc_refs(struct tc_db *db, struct tc_spear_plan *p, const char *prefix,
 }
 
 int
-tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
-    const char *path, enum tc_feed_format fmt,
-    const struct tc_feed_opts *opts, const struct tc_spear_config *sc,
-    struct tc_spear_plan **out, struct tc_err *err)
+tc_spear_prepare(struct tc_db *db, const struct tc_index *idx, const char *path,
+    enum tc_feed_format fmt, const struct tc_feed_opts *opts,
+    const struct tc_spear_config *sc, struct tc_spear_plan **out,
+    struct tc_err *err)
 {
 	struct tc_spear_plan            *p = tc_xcalloc(1, sizeof(*p));
 	const struct tc_aggregate_group *g;
@@ -455,7 +459,8 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
 		w->group = &g[i];
 		w->entity_id = g[i].entity_id;
 		w->entity_name = tc_xstrdup(e ? e->name : "");
-		w->enterprise_number = tc_xstrdup(e ? e->enterprise_number : "");
+		w->enterprise_number =
+		    tc_xstrdup(e ? e->enterprise_number : "");
 		w->priority = tc_spear_priority(e ? e->kind : NULL);
 		w->tlp = tc_tlp_max(g[i].tlp, TC_SPEAR_TLP_MIN);
 		w->due = tc_xcalloc(g[i].n_items ? g[i].n_items : 1, 1);
@@ -464,6 +469,7 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
 		*out = p;
 		return 0;
 	}
+	p->suppression_window_s = sc->suppression_window_s;
 	if ((rc = load_contacts(db, p, err)) < 0 ||
 	    (rc = load_due(db, p, sc->suppression_window_s, err)) < 0)
 		goto fail;
@@ -482,8 +488,7 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
 		}
 	}
 	if (p->to_send > 0 &&
-	    (rc = alloc_refs(db, p, sc->reference_prefix, time(NULL), err)) <
-		0)
+	    (rc = alloc_refs(db, p, sc->reference_prefix, time(NULL), err)) < 0)
 		goto fail;
 	*out = p;
 	return 0;
@@ -609,6 +614,72 @@ commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
 	return rc;
 }
 
+/* Key of the advisory lock that serialises the spear commits of all
+ * tocsind processes on one database (any constant unused elsewhere). */
+#define SPEAR_COMMIT_LOCK "8390880217012106352"
+
+/* Under the commit lock: how many findings the plan sends were notified
+ * within the window since the prepare looked (by another process). */
+static int
+count_notified_meanwhile(struct tc_db *db, const struct tc_spear_plan *p,
+    struct tc_err *err)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM unnest($1::bigint[], $2::category[],"
+	    "  $3::text[]) AS t(e, c, ind)"
+	    " JOIN sighting s ON s.entity_id = t.e AND s.category = t.c"
+	    "  AND s.indicator = t.ind"
+	    " WHERE s.last_notified >= now() - make_interval(secs => $4::int)";
+	struct tc_buf es = TC_BUF_INIT, cs = TC_BUF_INIT, inds = TC_BUF_INIT;
+	const char   *params[4];
+	char          v[32], win[16];
+	PGresult     *res = NULL;
+	size_t        total = 0;
+	int           rc = 0;
+
+	tc_db_array_begin(&es);
+	tc_db_array_begin(&cs);
+	tc_db_array_begin(&inds);
+	for (size_t w = 0; w < p->n; w++) {
+		const struct tc_spear_warning   *sw = &p->w[w];
+		const struct tc_aggregate_group *g = sw->group;
+
+		if (sw->n_contacts == 0 || sw->n_due == 0)
+			continue;
+		for (size_t i = 0; i < g->n_items; i++) {
+			if (!sw->due[i])
+				continue;
+			num(v, sizeof(v), g->entity_id);
+			tc_db_array_add(&es, v);
+			tc_db_array_add(&cs, tc_category_name(g->category));
+			tc_db_array_add(&inds, g->items[i].indicator);
+			total++;
+		}
+	}
+	tc_db_array_end(&es);
+	tc_db_array_end(&cs);
+	tc_db_array_end(&inds);
+	if (total == 0)
+		goto out;
+	snprintf(win, sizeof(win), "%u", p->suppression_window_s);
+	params[0] = es.data;
+	params[1] = cs.data;
+	params[2] = inds.data;
+	params[3] = win;
+	if ((res = tc_db_exec(db, "spear recheck", sql, 4, params, err)) ==
+	    NULL) {
+		rc = TC_EDB;
+		goto out;
+	}
+	rc = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+out:
+	PQclear(res);
+	tc_buf_deinit(&es);
+	tc_buf_deinit(&cs);
+	tc_buf_deinit(&inds);
+	return rc;
+}
+
 int
 tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
     struct tc_err *err)
@@ -619,6 +690,24 @@ tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
 		return 0;
 	if ((rc = tc_db_begin(db, err)) < 0)
 		return rc;
+	{
+		static const char lock_sql[] =
+		    "SELECT pg_advisory_xact_lock(" SPEAR_COMMIT_LOCK ")";
+
+		if (tc_db_run(db, "spear lock", lock_sql, 0, NULL, err) < 0 ||
+		    (rc = count_notified_meanwhile(db, plan, err)) < 0) {
+			tc_db_rollback(db);
+			return TC_EDB;
+		}
+		if (rc > 0) {
+			tc_db_rollback(db);
+			return tc_err_set(err, TC_ETEMPFAIL,
+			    "%d finding(s) of this file were notified "
+			    "meanwhile "
+			    "by another worker: planned again",
+			    rc);
+		}
+	}
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct tc_spear_warning *w = &plan->w[i];
 
