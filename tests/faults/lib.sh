@@ -177,3 +177,30 @@ fault_base() {
 	write_config "outbox: {lease: 30s, backoff_base: 1s, backoff_max: 2s, max_attempts: 100, batch: 50}" "$@"
 	"$TOCSINCTL" db migrate >/dev/null
 }
+
+# set_smtp KEY VALUE: change (or add) one key of the smtp mapping in
+# $T/tocsin.yaml and of every worker's copy.
+set_smtp() {
+	local f
+	for f in "$T/tocsin.yaml" "$T"/w?.yaml; do
+		[ -f "$f" ] || continue
+		if grep -q "^smtp: {.*[{ ]$1: " "$f"; then
+			sed -i "/^smtp: {/ s|\([{ ]$1: \)[^,}]*|\1$2|" "$f"
+		else
+			sed -i "/^smtp: {/ s|^smtp: {|smtp: {$1: $2, |" "$f"
+		fi
+	done
+}
+
+# max_status_ms NAME COUNT: run `tocsinctl status` COUNT times against
+# worker NAME; prints the worst latency in ms; fails if a call fails.
+max_status_ms() {
+	local worst=0 t0 dt
+	for ((i = 0; i < $2; i++)); do
+		t0=$(ms)
+		ctl "$1" status >/dev/null || fail "tocsinctl status failed"
+		dt=$(( $(ms) - t0 ))
+		[ "$dt" -le "$worst" ] || worst=$dt
+	done
+	echo "$worst"
+}
