@@ -77,7 +77,7 @@ while True:
     c, _ = s.accept(); held.append(c)
 ' "$SMTP_PORT" >"$T/blackhole.log" 2>&1 &
 BH=$!
-trap 'kill $BH 2>/dev/null; sink_stop' EXIT
+trap 'kill $BH 2>/dev/null || true; sink_stop' EXIT
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT"
 queue 20
 start_worker w1
