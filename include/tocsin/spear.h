@@ -53,35 +53,34 @@ struct tc_index;
 struct tc_pgp;
 struct tc_templates;
 
-#define TC_SPEAR_SHOWN_MAX                                             \
-	50                      /* findings listed in the body; all of \
-				   them go into the CSV attachment */
-#define TC_SPEAR_REPORT_MAX 100 /* skipped-record lines kept */
+#define TC_SPEAR_SHOWN_MAX 50     /* findings listed in the body; all of
+				     them go into the CSV attachment */
+#define TC_SPEAR_REPORT_MAX 100   /* skipped-record lines kept */
 #define TC_SPEAR_TLP_MIN TC_TLP_AMBER_STRICT
 
 struct tc_spear_config {
 	const char *reference_prefix; /* "CCB-EWS" */
 	const char *from_addr;
 	const char *from_name;
-	const char *csirt_url; /* may be NULL */
+	const char *csirt_url;        /* may be NULL */
 	unsigned    suppression_window_s;
 };
 
 struct tc_spear_warning {
-	int64_t entity_id;
-	char   *entity_name;
-	char   *enterprise_number;
-	int     priority; /* 0 essential .. 3 other */
+	int64_t                         entity_id;
+	char                           *entity_name;
+	char                           *enterprise_number;
+	int                             priority; /* 0 essential .. 3 other */
 	/* The warning's label: its findings' strictest, and never below
 	 * TLP:AMBER+STRICT — that an entity is vulnerable or compromised is
 	 * itself confidential, so a spear warning is always encrypted. */
-	enum tc_tlp                      tlp;
-	const struct tc_aggregate_group *group; /* borrowed from the plan */
-	bool                            *due;   /* per item of the group */
-	size_t                           n_due;
-	struct tc_notify_rcpt           *rcpt; /* its contacts */
-	size_t                           n_contacts;
-	char                             reference[64]; /* "" if none sent */
+	enum tc_tlp                     tlp;
+	const struct tc_aggregate_group *group;   /* borrowed from the plan */
+	bool                           *due;      /* per item of the group */
+	size_t                          n_due;
+	struct tc_notify_rcpt          *rcpt;     /* its contacts */
+	size_t                          n_contacts;
+	char                            reference[64]; /* "" if none sent */
 };
 
 struct tc_spear_plan {
@@ -89,7 +88,7 @@ struct tc_spear_plan {
 	struct tc_spear_warning *w;
 	size_t                   n;
 	struct tc_match_stats    st;
-	struct tc_buf            report;     /* skipped records, one a line */
+	struct tc_buf            report;    /* skipped records, one a line */
 	size_t                   suppressed; /* findings not sent again */
 	size_t                   no_contact; /* warnings without a contact */
 	size_t                   to_send;    /* warnings with a reference */
@@ -100,9 +99,9 @@ struct tc_spear_plan {
  * TC_E*: TC_EINPUT when the file itself is unusable (err says why: the
  * caller moves it to failed/), TC_EDB when the database failed (retry). */
 int tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
-    const char *path, enum tc_feed_format fmt, const struct tc_feed_opts *opts,
-    const struct tc_spear_config *sc, struct tc_spear_plan **out,
-    struct tc_err *err);
+    const char *path, enum tc_feed_format fmt,
+    const struct tc_feed_opts *opts, const struct tc_spear_config *sc,
+    struct tc_spear_plan **out, struct tc_err *err);
 /* Step 2, for one warning with a reference (notify.h).  `pgp` NULL holds
  * every recipient with `pgp_error`. */
 void tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
@@ -111,8 +110,8 @@ void tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
 /* Step 3.  Returns the number of messages queued or held, TC_EDB, or
  * TC_ETEMPFAIL when a finding of the plan was notified by another process
  * since the prepare (nothing queued; prepare again). */
-int  tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
-     struct tc_err *err);
+int tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
+    struct tc_err *err);
 void tc_spear_plan_free(struct tc_spear_plan *p);
 
 /* The template context of a warning (template.h), for its due findings.

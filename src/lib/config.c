@@ -29,24 +29,24 @@
 #define CFG_ERRORS_MAX 100
 
 enum cfg_type {
-	CFG_STR,      /* any string up to CFG_STR_MAX */
-	CFG_UINT,     /* integer in [min, max] */
-	CFG_SECS,     /* duration: 300, 300s, 5m, 2h, 1d, in [min, max] s */
-	CFG_BOOL,     /* true/false/yes/no/on/off */
-	CFG_FPR,      /* OpenPGP fingerprint: 40 hex, spaces dropped, upper */
-	CFG_TLS,      /* required | optional | off */
-	CFG_EMAIL,    /* local@domain */
-	CFG_PREFIX,   /* [A-Z0-9-]{1,20} */
-	CFG_LEVEL,    /* log level name */
+	CFG_STR,   /* any string up to CFG_STR_MAX */
+	CFG_UINT,  /* integer in [min, max] */
+	CFG_SECS,  /* duration: 300, 300s, 5m, 2h, 1d, in [min, max] s */
+	CFG_BOOL,  /* true/false/yes/no/on/off */
+	CFG_FPR,   /* OpenPGP fingerprint: 40 hex, spaces dropped, upper */
+	CFG_TLS,   /* required | optional | off */
+	CFG_EMAIL, /* local@domain */
+	CFG_PREFIX,/* [A-Z0-9-]{1,20} */
+	CFG_LEVEL, /* log level name */
 	CFG_HOSTPORT, /* ADDRESS:PORT */
-	CFG_TOD,      /* time of day UTC "HH:MM", stored as seconds */
+	CFG_TOD,   /* time of day UTC "HH:MM", stored as seconds */
 };
 
 struct cfg_opt {
 	const char   *key;
 	enum cfg_type type;
 	uint64_t      min, max;
-	const char   *def; /* NULL: no default */
+	const char   *def;      /* NULL: no default */
 	bool          required;
 	size_t        off;
 	const char   *doc;
@@ -61,8 +61,8 @@ static const struct cfg_opt cfg_opts[] = {
 	    "SMTP relay host" },
 	{ "smtp.port", CFG_UINT, 1, 65535, "25", false, OFF(smtp.port),
 	    "SMTP relay port" },
-	{ "smtp.starttls", CFG_TLS, 0, 0, "required", false, OFF(smtp.starttls),
-	    "required, optional or off" },
+	{ "smtp.starttls", CFG_TLS, 0, 0, "required", false,
+	    OFF(smtp.starttls), "required, optional or off" },
 	{ "smtp.username", CFG_STR, 0, 0, NULL, false, OFF(smtp.username),
 	    "AUTH user; absent: no AUTH" },
 	{ "smtp.password", CFG_STR, 0, 0, NULL, false, OFF(smtp.password),
@@ -82,7 +82,8 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "smtp.ca_file", CFG_STR, 0, 0, NULL, false, OFF(smtp.ca_file),
 	    "extra CA bundle for STARTTLS" },
 	{ "gpg.homedir", CFG_STR, 0, 0, "/var/lib/tocsin/gnupg", false,
-	    OFF(gpg.homedir), "GNUPGHOME of the service keyring" },
+	    OFF(gpg.homedir),
+	    "GNUPGHOME of the service keyring" },
 	{ "gpg.signing_key", CFG_FPR, 0, 0, NULL, true, OFF(gpg.signing_key),
 	    "fingerprint of the CSIRT signing key" },
 	{ "gpg.archive_key", CFG_FPR, 0, 0, NULL, false, OFF(gpg.archive_key),
@@ -94,22 +95,20 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "paths.templates_dir", CFG_STR, 0, 0, "templates", false,
 	    OFF(paths.templates_dir), "templates/<lang>/..." },
 	{ "paths.publish_dir", CFG_STR, 0, 0, NULL, false,
-	    OFF(paths.publish_dir),
-	    "Atom and CSAF output of TLP:CLEAR advisories" },
+	    OFF(paths.publish_dir), "Atom and CSAF output of TLP:CLEAR advisories" },
 	{ "service.reference_prefix", CFG_PREFIX, 0, 0, "CSIRT-EWS", false,
 	    OFF(service.reference_prefix), "reference prefix, e.g. CCB-EWS" },
 	{ "service.control_socket", CFG_STR, 0, 0, "/run/tocsin/control.sock",
 	    false, OFF(service.control_socket), "control socket path" },
 	{ "service.analysts_group", CFG_STR, 0, 0, "tocsin", false,
-	    OFF(service.analysts_group),
-	    "group allowed on the control socket" },
+	    OFF(service.analysts_group), "group allowed on the control socket" },
 	{ "service.four_eyes", CFG_BOOL, 0, 0, "true", false,
 	    OFF(service.four_eyes), "advisories need a second analyst" },
 	{ "service.suppression_window", CFG_SECS, 0, 366 * 86400, "7d", false,
 	    OFF(service.suppression_window_s),
 	    "a finding is not re-sent within this window" },
-	{ "outbox.lease", CFG_SECS, 30, 3600, "300s", false,
-	    OFF(outbox.lease_s), "claim lease of a batch" },
+	{ "outbox.lease", CFG_SECS, 30, 3600, "300s", false, OFF(outbox.lease_s),
+	    "claim lease of a batch" },
 	{ "outbox.batch", CFG_UINT, 1, 1000, "50", false, OFF(outbox.batch),
 	    "messages claimed at once" },
 	{ "outbox.max_attempts", CFG_UINT, 1, 100, "12", false,
@@ -128,21 +127,12 @@ static const struct cfg_opt cfg_opts[] = {
 	{ "log.level", CFG_LEVEL, 0, 0, "info", false, OFF(log.level),
 	    "crit, err, warning, notice, info or debug" },
 	{ "metrics.listen", CFG_HOSTPORT, 0, 0, NULL, false,
-	    OFF(metrics.listen),
-	    "loopback ADDRESS:PORT of /metrics; absent: off" },
+	    OFF(metrics.listen), "loopback ADDRESS:PORT of /metrics; absent: off" },
 };
 
 /* Keys of one feed entry (feeds: [ ... ]). */
-enum feed_key {
-	FK_NAME,
-	FK_FORMAT,
-	FK_URL,
-	FK_SCHEDULE,
-	FK_TLP,
-	FK_CATEGORY,
-	FK_MAX_BYTES,
-	FK_COUNT
-};
+enum feed_key { FK_NAME, FK_FORMAT, FK_URL, FK_SCHEDULE, FK_TLP, FK_CATEGORY,
+	FK_MAX_BYTES, FK_COUNT };
 static const char *const feed_keys[FK_COUNT] = { "name", "format", "url",
 	"schedule", "default_tlp", "category", "max_bytes" };
 static const char *const feed_formats[] = { "auto", "shadowserver", "misp",
@@ -158,16 +148,17 @@ struct refcounted {
 };
 
 struct parse {
-	const char       *name;
-	yaml_document_t   doc;
-	struct tc_buf    *errors;
-	unsigned          n_errors;
-	bool              seen[TC_NELEM(cfg_opts)];
+	const char    *name;
+	yaml_document_t doc;
+	struct tc_buf *errors;
+	unsigned       n_errors;
+	bool           seen[TC_NELEM(cfg_opts)];
 	struct tc_config *cfg;
 };
 
-static void perr(struct parse *p, const yaml_node_t *n, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void
+perr(struct parse *p, const yaml_node_t *n, const char *key, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
 static void
 perr(struct parse *p, const yaml_node_t *n, const char *key, const char *fmt,
@@ -267,9 +258,9 @@ parse_fpr(const char *s)
 	for (; *s; s++) {
 		if (*s == ' ')
 			continue;
-		if (n == 40 ||
-		    !((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-			(*s >= 'A' && *s <= 'F')))
+		if (n == 40 || !((*s >= '0' && *s <= '9') ||
+				   (*s >= 'a' && *s <= 'f') ||
+				   (*s >= 'A' && *s <= 'F')))
 			return NULL;
 		out[n++] = (*s >= 'a' && *s <= 'f') ? (char)(*s - 32) : *s;
 	}
@@ -439,12 +430,11 @@ set_value(struct parse *p, const struct cfg_opt *o, const yaml_node_t *n,
 		    (o->type == CFG_LEVEL && !in_list(value, levels)) ||
 		    (o->type == CFG_HOSTPORT && !hostport_ok(value))) {
 			perr(p, n, o->key, "\"%s\" is not %s", tc_esc(value),
-			    o->type == CFG_EMAIL ? "an email address"
-				: o->type == CFG_PREFIX
-				? "a prefix of 1-20 A-Z, "
-				  "0-9 and -"
-				: o->type == CFG_LEVEL ? "a log level"
-						       : "ADDRESS:PORT");
+			    o->type == CFG_EMAIL    ? "an email address"
+			    : o->type == CFG_PREFIX ? "a prefix of 1-20 A-Z, "
+						      "0-9 and -"
+			    : o->type == CFG_LEVEL  ? "a log level"
+						    : "ADDRESS:PORT");
 			return;
 		}
 		free(*(char **)base);
@@ -501,8 +491,7 @@ walk_feed(struct parse *p, const yaml_node_t *n, size_t idx)
 		for (int i = 0; ks && i < FK_COUNT; i++)
 			if (strcmp(ks, feed_keys[i]) == 0)
 				fk = i;
-		snprintf(key, sizeof(key), "%s.%s", where,
-		    ks ? tc_esc(ks) : "?");
+		snprintf(key, sizeof(key), "%s.%s", where, ks ? tc_esc(ks) : "?");
 		if (fk < 0) {
 			perr(p, k, key, "unknown key");
 			continue;
@@ -606,8 +595,8 @@ walk_feeds(struct parse *p, const yaml_node_t *n)
 		perr(p, n, "feeds", "must be a list, not %s", node_kind(n));
 		return;
 	}
-	count =
-	    (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	count = (size_t)(n->data.sequence.items.top -
+	    n->data.sequence.items.start);
 	if (count > CFG_FEEDS_MAX) {
 		perr(p, n, "feeds", "more than %d feeds", CFG_FEEDS_MAX);
 		return;
@@ -630,9 +619,10 @@ walk_section(struct parse *p, const char *section, const yaml_node_t *n)
 	}
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
 	     pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = yaml_document_get_node(&p->doc, pr->key);
-		yaml_node_t *v = yaml_document_get_node(&p->doc, pr->value);
-		const char  *ks = scalar(k), *vs;
+		yaml_node_t          *k = yaml_document_get_node(&p->doc, pr->key);
+		yaml_node_t          *v = yaml_document_get_node(&p->doc,
+                    pr->value);
+		const char           *ks = scalar(k), *vs;
 		const struct cfg_opt *o;
 		char                  key[128];
 		size_t                idx;
@@ -653,8 +643,7 @@ walk_section(struct parse *p, const char *section, const yaml_node_t *n)
 			    node_kind(v));
 			continue;
 		}
-		if (*vs == '\0' &&
-		    v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		if (*vs == '\0' && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		    o->type != CFG_STR) {
 			perr(p, v, key, "has no value");
 			continue;
@@ -722,11 +711,11 @@ tc_config_parse(const char *name, const char *data, size_t len,
 
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
 		     pr < root->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k =
-			    yaml_document_get_node(&p.doc, pr->key);
-			yaml_node_t *v =
-			    yaml_document_get_node(&p.doc, pr->value);
-			const char *ks = scalar(k);
+			yaml_node_t *k = yaml_document_get_node(&p.doc,
+			    pr->key);
+			yaml_node_t *v = yaml_document_get_node(&p.doc,
+			    pr->value);
+			const char  *ks = scalar(k);
 
 			if (ks != NULL && strcmp(ks, "feeds") == 0) {
 				if (feeds_seen)
@@ -781,9 +770,8 @@ fail:
 	if (p.n_errors > 0) {
 		config_free_fields(&rc->cfg);
 		free(rc);
-		tc_err_set(err, TC_EINPUT,
-		    "%s: %u error%s in the configuration", name, p.n_errors,
-		    p.n_errors == 1 ? "" : "s");
+		tc_err_set(err, TC_EINPUT, "%s: %u error%s in the configuration",
+		    name, p.n_errors, p.n_errors == 1 ? "" : "s");
 		return NULL;
 	}
 	atomic_init(&rc->refs, 1);
@@ -828,8 +816,7 @@ tc_config_load(const char *path, struct tc_buf *errors, struct tc_err *err)
 		tc_buf_deinit_secret(&data);
 		tc_err_set(err, -e, "%s: read: %s", path, strerror(e));
 		if (errors)
-			tc_buf_printf(errors, "%s: read: %s\n", path,
-			    strerror(e));
+			tc_buf_printf(errors, "%s: read: %s\n", path, strerror(e));
 		return NULL;
 	}
 	close(fd);
@@ -910,9 +897,9 @@ tc_config_dump(const struct tc_config *cfg, struct tc_buf *out)
 			enum tc_starttls t = *(const enum tc_starttls *)base;
 
 			tc_buf_printf(out, "%s\n",
-			    t == TC_STARTTLS_REQUIRED       ? "required"
-				: t == TC_STARTTLS_OPTIONAL ? "optional"
-							    : "off");
+			    t == TC_STARTTLS_REQUIRED   ? "required"
+			    : t == TC_STARTTLS_OPTIONAL ? "optional"
+							: "off");
 			break;
 		}
 		default: {

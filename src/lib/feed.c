@@ -65,9 +65,8 @@ tc_feed_detect(const char *name, const char *head, size_t len)
 	size_t      i = 0;
 
 	base = base ? base + 1 : name;
-	while (i < len &&
-	    (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' ||
-		head[i] == '\t'))
+	while (i < len && (head[i] == ' ' || head[i] == '\n' ||
+			      head[i] == '\r' || head[i] == '\t'))
 		i++;
 	if (len - i >= 3 && memcmp(head + i, "\xef\xbb\xbf", 3) == 0)
 		i += 3;
@@ -216,9 +215,8 @@ is_json(const char *head, size_t len)
 
 	if (len >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
-	while (i < len &&
-	    (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' ||
-		head[i] == '\t'))
+	while (i < len && (head[i] == ' ' || head[i] == '\n' ||
+			      head[i] == '\r' || head[i] == '\t'))
 		i++;
 	return i < len && (head[i] == '{' || head[i] == '[');
 }
@@ -226,9 +224,8 @@ is_json(const char *head, size_t len)
 static int
 finish(int rc, struct tc_feed_stats *st)
 {
-	return rc < 0
-	    ? rc
-	    : (int)(st->skipped > 0x7fffffff ? 0x7fffffff : st->skipped);
+	return rc < 0 ? rc : (int)(st->skipped > 0x7fffffff ? 0x7fffffff
+							     : st->skipped);
 }
 
 /* Feeds are text: a NUL byte among the first bytes means binary content
@@ -254,8 +251,8 @@ tc_feed_parse_mem(const char *name, const char *data, size_t len,
     struct tc_err *err)
 {
 	struct tc_feed_stats local;
-	struct tc_feed_ctx fc = { name, opts, cb, skip, arg, st ? st : &local };
-	int                rc;
+	struct tc_feed_ctx   fc = { name, opts, cb, skip, arg, st ? st : &local };
+	int                  rc;
 
 	memset(fc.st, 0, sizeof(*fc.st));
 	if ((rc = refuse_binary(name, data, len < 4096 ? len : 4096, err)) < 0)
@@ -263,8 +260,8 @@ tc_feed_parse_mem(const char *name, const char *data, size_t len,
 	if (fmt == TC_FEED_AUTO)
 		fmt = tc_feed_detect(name, data, len < 4096 ? len : 4096);
 	if (is_json(data, len < 64 ? len : 64) &&
-	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP || fmt == TC_FEED_STIX ||
-		fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE)) {
+	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP ||
+		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE)) {
 		if (len > TC_FEED_JSON_MAX)
 			return tc_err_set(err, TC_ELIMIT,
 			    "%s: JSON feed larger than %u bytes", name,
@@ -315,16 +312,15 @@ parse_misp_dir(const char *dir, struct tc_feed_ctx *fc, struct tc_err *err)
 		/* A manifest names files: nothing but a UUID may reach a
 		 * path. */
 		for (const char *c = uuid; *c; c++)
-			if (!((*c >= '0' && *c <= '9') ||
-				(*c >= 'a' && *c <= 'f') ||
+			if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
 				(*c >= 'A' && *c <= 'F') || *c == '-'))
 				ok = false;
 		tc_buf_reset(&path);
 		tc_buf_printf(&path, "%s/%s.json", dir, uuid);
 		if (!ok || strlen(uuid) > 64) {
 			tc_err_set(&e2, TC_EINPUT,
-			    "%s/manifest.json: \"%s\" is not an event UUID",
-			    dir, tc_esc(uuid));
+			    "%s/manifest.json: \"%s\" is not an event UUID", dir,
+			    tc_esc(uuid));
 			if ((rc = tc_feed__skip(fc, &e2)) < 0)
 				break;
 			continue;
@@ -360,18 +356,17 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
     void *arg, struct tc_feed_stats *st, struct tc_err *err)
 {
 	struct tc_feed_stats local;
-	struct tc_feed_ctx fc = { path, opts, cb, skip, arg, st ? st : &local };
-	char               head[4096];
-	ssize_t            n;
-	struct stat        sb;
-	int                fd, rc;
+	struct tc_feed_ctx   fc = { path, opts, cb, skip, arg, st ? st : &local };
+	char                 head[4096];
+	ssize_t              n;
+	struct stat          sb;
+	int                  fd, rc;
 
 	memset(fc.st, 0, sizeof(*fc.st));
 	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		if (fmt != TC_FEED_AUTO && fmt != TC_FEED_MISP)
 			return tc_err_set(err, TC_EINPUT,
-			    "%s: a directory is read only as a MISP feed",
-			    path);
+			    "%s: a directory is read only as a MISP feed", path);
 		return finish(parse_misp_dir(path, &fc, err), fc.st);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -379,8 +374,7 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 		return tc_err_set(err, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return tc_err_set(err, TC_EINPUT, "%s: not a regular file",
-		    path);
+		return tc_err_set(err, TC_EINPUT, "%s: not a regular file", path);
 	}
 	if (opts != NULL && opts->progress != NULL)
 		atomic_store(&opts->progress->total,
@@ -398,8 +392,8 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 	if (fmt == TC_FEED_AUTO)
 		fmt = tc_feed_detect(path, head, (size_t)n);
 	if (is_json(head, (size_t)n) &&
-	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP || fmt == TC_FEED_STIX ||
-		fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE)) {
+	    (fmt == TC_FEED_KEV || fmt == TC_FEED_MISP ||
+		fmt == TC_FEED_STIX || fmt == TC_FEED_CSAF || fmt == TC_FEED_CVE)) {
 		struct tc_buf data = TC_BUF_INIT;
 		char          chunk[65536];
 		ssize_t       r;

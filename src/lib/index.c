@@ -16,7 +16,8 @@
 #include "tocsin/mem.h"
 #include "tocsin/str.h"
 
-enum asset_kind { A_IPV4, A_IPV6, A_ASN, A_DOMAIN, A_EMAIL_DOMAIN, A_PRODUCT };
+enum asset_kind { A_IPV4, A_IPV6, A_ASN, A_DOMAIN, A_EMAIL_DOMAIN,
+	A_PRODUCT };
 static const char *const kind_names[] = { "ipv4", "ipv6", "asn", "domain",
 	"email_domain", "product" };
 
@@ -84,8 +85,8 @@ struct tc_index {
 	struct product         *products;
 	size_t                  n_products;
 	/* entity id → index, sorted by id for bsearch */
-	int64_t  *ids;
-	uint32_t *id_index;
+	int64_t                *ids;
+	uint32_t               *id_index;
 };
 
 struct tc_index_builder {
@@ -364,8 +365,8 @@ tc_index_builder_asset(struct tc_index_builder *b, int64_t entity_id,
 	case A_DOMAIN:
 	case A_EMAIL_DOMAIN: {
 		struct tc_buf      d = TC_BUF_INIT;
-		struct name_table *t =
-		    k == A_DOMAIN ? &idx->domains : &idx->email_domains;
+		struct name_table *t = k == A_DOMAIN ? &idx->domains
+						     : &idx->email_domains;
 
 		if (tc_domain_normalise(value, strlen(value), &d, err) < 0) {
 			tc_buf_deinit(&d);
@@ -376,7 +377,8 @@ tc_index_builder_asset(struct tc_index_builder *b, int64_t entity_id,
 		if (tc_index__name_put(t, d.data, a, &existing) == 1 &&
 		    idx->assets[existing].entity != ent) {
 			int rc = tc_err_set(err, TC_EINPUT,
-			    "domain %s is registered to two entities", d.data);
+			    "domain %s is registered to two entities",
+			    d.data);
 
 			tc_buf_deinit(&d);
 			return rc;
@@ -397,8 +399,8 @@ tc_index_builder_asset(struct tc_index_builder *b, int64_t entity_id,
 		p.nproduct = tc_xstrdup(nb);
 		p.asset = add_asset(b, ent, A_PRODUCT, value);
 		if (idx->n_products == b->cap_products) {
-			b->cap_products =
-			    b->cap_products ? b->cap_products * 2 : 64;
+			b->cap_products = b->cap_products ? b->cap_products * 2
+							  : 64;
 			idx->products = tc_xreallocarray(idx->products,
 			    b->cap_products, sizeof(*idx->products));
 		}
@@ -452,10 +454,11 @@ tc_index_build(struct tc_index_builder *b, struct tc_err *err)
 		}
 	/* id → entity index, for callers that know ids. */
 	idx->ids = tc_xcalloc(idx->n_entities + 1, sizeof(*idx->ids));
-	idx->id_index = tc_xcalloc(idx->n_entities + 1, sizeof(*idx->id_index));
+	idx->id_index = tc_xcalloc(idx->n_entities + 1,
+	    sizeof(*idx->id_index));
 	{
-		int64_t(*pairs)[2] =
-		    tc_xcalloc(idx->n_entities + 1, sizeof(*pairs));
+		int64_t(*pairs)[2] = tc_xcalloc(idx->n_entities + 1,
+		    sizeof(*pairs));
 
 		for (size_t i = 0; i < idx->n_entities; i++) {
 			pairs[i][0] = idx->entities[i].id;
@@ -556,7 +559,7 @@ domain_find(const struct name_table *t, const char *d)
 	const char *p = d;
 
 	for (;;) {
-		uint32_t    a = tc_index__name_get(t, p, strlen(p));
+		uint32_t a = tc_index__name_get(t, p, strlen(p));
 		const char *dot;
 
 		if (a != UINT32_MAX)
@@ -642,8 +645,8 @@ tc_index_match_event(const struct tc_index *idx, const struct tc_event *ev,
 		switch (in->type) {
 		case TC_IND_IPV4:
 		case TC_IND_IPV6:
-			a = tc_index__ip_lookup(in->family == 4 ? &idx->v4
-								: &idx->v6,
+			a = tc_index__ip_lookup(
+			    in->family == 4 ? &idx->v4 : &idx->v6,
 			    to_u128(in->family, in->addr));
 			if (a != UINT32_MAX)
 				consider(&bs, idx, a, i, 0,
@@ -662,14 +665,14 @@ tc_index_match_event(const struct tc_index *idx, const struct tc_event *ev,
 			}
 			for (; lo < idx->n_asns && idx->asns[lo].asn == in->asn;
 			     lo++)
-				consider(&bs, idx, idx->asns[lo].asset, i, 0,
-				    10);
+				consider(&bs, idx, idx->asns[lo].asset, i, 0, 10);
 			break;
 		}
 		case TC_IND_URL:
 			if (in->domain == NULL && in->family != 0) {
-				a = tc_index__ip_lookup(
-				    in->family == 4 ? &idx->v4 : &idx->v6,
+				a = tc_index__ip_lookup(in->family == 4
+					? &idx->v4
+					: &idx->v6,
 				    to_u128(in->family, in->addr));
 				if (a != UINT32_MAX)
 					consider(&bs, idx, a, i, 0,

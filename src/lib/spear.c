@@ -109,8 +109,7 @@ tc_spear_context(const struct tc_spear_warning *w,
 			const char *a = it->asn;
 			uint64_t    asn;
 
-			if (tc_str_has_prefix(a, "AS") ||
-			    tc_str_has_prefix(a, "as"))
+			if (tc_str_has_prefix(a, "AS") || tc_str_has_prefix(a, "as"))
 				a += 2;
 			if (tc_parse_uint(a, 1, UINT32_MAX, &asn) == 0)
 				json_object_set_new(o, "asn",
@@ -129,12 +128,10 @@ tc_spear_context(const struct tc_spear_warning *w,
 		set_str(o, "cve", it->cve);
 		set_str(o, "product", it->product);
 		/* Only web links become links: never javascript: or data:. */
-		if (it->url != NULL &&
-		    (tc_str_has_prefix(it->url, "https://") ||
-			tc_str_has_prefix(it->url, "http://")))
+		if (it->url != NULL && (tc_str_has_prefix(it->url, "https://") ||
+					   tc_str_has_prefix(it->url, "http://")))
 			set_str(o, "url", it->url);
-		json_object_set_new(o, "exploited",
-		    json_boolean(it->exploited));
+		json_object_set_new(o, "exploited", json_boolean(it->exploited));
 		json_array_append_new(items, o);
 	}
 	/* Items the aggregate could not keep are counted too. */
@@ -181,9 +178,8 @@ tc_spear_csv(const struct tc_spear_warning *w, struct tc_buf *out)
 	const struct tc_aggregate_group *g = w->group;
 	char                             ts[64], port[8];
 
-	tc_buf_puts(out,
-	    "indicator,ip,hostname,asn,port,protocol,first_seen,"
-	    "last_seen,what,cve,product,url,exploited\r\n");
+	tc_buf_puts(out, "indicator,ip,hostname,asn,port,protocol,first_seen,"
+			 "last_seen,what,cve,product,url,exploited\r\n");
 	for (size_t i = 0; i < g->n_items; i++) {
 		const struct tc_aggregate_item *it = &g->items[i];
 
@@ -214,10 +210,10 @@ tc_spear_csv(const struct tc_spear_warning *w, struct tc_buf *out)
 /* --- step 1 ------------------------------------------------------------- */
 
 struct prep {
-	struct tc_aggregate       *agg;
-	struct tc_buf             *report;
-	size_t                     reported;
-	size_t                     skipped;
+	struct tc_aggregate *agg;
+	struct tc_buf       *report;
+	size_t               reported;
+	size_t               skipped;
 	const struct tc_feed_opts *opts;
 };
 
@@ -227,7 +223,7 @@ on_hit(const struct tc_event *ev, const struct tc_index_hit *hit, void *arg)
 	struct prep *p = arg;
 	size_t       ind = hit->indicator;
 
-	enum tc_tlp tlp = ev->tlp_set ? ev->tlp : p->opts->default_tlp;
+	enum tc_tlp  tlp = ev->tlp_set ? ev->tlp : p->opts->default_tlp;
 
 	/* A product hit names no indicator but the inventory entry. */
 	if (ind == (size_t)-1)
@@ -306,17 +302,16 @@ load_contacts(struct tc_db *db, struct tc_spear_plan *p, struct tc_err *err)
 			c = &w->rcpt[w->n_contacts++];
 			memset(c, 0, sizeof(*c));
 			c->entity_id = w->entity_id;
-			c->contact_id =
-			    strtoll(PQgetvalue(res, r, 1), NULL, 10);
+			c->contact_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
 			c->priority = w->priority;
 			c->addr = tc_xstrdup(PQgetvalue(res, r, 2));
-			c->name = PQgetisnull(res, r, 3)
-			    ? NULL
-			    : tc_xstrdup(PQgetvalue(res, r, 3));
+			c->name = PQgetisnull(res, r, 3) ?
+			    NULL :
+			    tc_xstrdup(PQgetvalue(res, r, 3));
 			c->lang = tc_xstrdup(PQgetvalue(res, r, 4));
-			c->fpr = PQgetisnull(res, r, 5)
-			    ? NULL
-			    : tc_xstrdup(PQgetvalue(res, r, 5));
+			c->fpr = PQgetisnull(res, r, 5) ?
+			    NULL :
+			    tc_xstrdup(PQgetvalue(res, r, 5));
 		}
 	}
 	PQclear(res);
@@ -339,10 +334,10 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 	    "  OR s.last_notified < now() - make_interval(secs => $6::int)";
 	struct tc_buf wis = TC_BUF_INIT, iis = TC_BUF_INIT, es = TC_BUF_INIT,
 		      cs = TC_BUF_INIT, inds = TC_BUF_INIT;
-	const char *params[6];
-	char        v[32], win[16];
-	PGresult   *res;
-	size_t      total = 0;
+	const char   *params[6];
+	char          v[32], win[16];
+	PGresult     *res;
+	size_t        total = 0;
 
 	tc_db_array_begin(&wis);
 	tc_db_array_begin(&iis);
@@ -376,8 +371,8 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 	params[3] = cs.data;
 	params[4] = inds.data;
 	params[5] = win;
-	res = total ? tc_db_exec(db, "spear sightings", sql, 6, params, err)
-		    : NULL;
+	res = total ? tc_db_exec(db, "spear sightings", sql, 6, params, err) :
+		      NULL;
 	tc_buf_deinit(&wis);
 	tc_buf_deinit(&iis);
 	tc_buf_deinit(&es);
@@ -391,7 +386,8 @@ load_due(struct tc_db *db, struct tc_spear_plan *p, unsigned window_s,
 		size_t w = strtoull(PQgetvalue(res, r, 0), NULL, 10);
 		size_t i = strtoull(PQgetvalue(res, r, 1), NULL, 10);
 
-		if (w < p->n && i < p->w[w].group->n_items && !p->w[w].due[i]) {
+		if (w < p->n && i < p->w[w].group->n_items &&
+		    !p->w[w].due[i]) {
 			p->w[w].due[i] = true;
 			p->w[w].n_due++;
 		}
@@ -408,7 +404,7 @@ static int
 alloc_refs(struct tc_db *db, struct tc_spear_plan *p, const char *prefix,
     time_t now, struct tc_err *err)
 {
-	char(*refs)[64] = tc_xcalloc(p->to_send, sizeof(*refs));
+	char (*refs)[64] = tc_xcalloc(p->to_send, sizeof(*refs));
 	size_t k = 0;
 	int    rc;
 
@@ -426,10 +422,10 @@ alloc_refs(struct tc_db *db, struct tc_spear_plan *p, const char *prefix,
 }
 
 int
-tc_spear_prepare(struct tc_db *db, const struct tc_index *idx, const char *path,
-    enum tc_feed_format fmt, const struct tc_feed_opts *opts,
-    const struct tc_spear_config *sc, struct tc_spear_plan **out,
-    struct tc_err *err)
+tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
+    const char *path, enum tc_feed_format fmt,
+    const struct tc_feed_opts *opts, const struct tc_spear_config *sc,
+    struct tc_spear_plan **out, struct tc_err *err)
 {
 	struct tc_spear_plan            *p = tc_xcalloc(1, sizeof(*p));
 	const struct tc_aggregate_group *g;
@@ -459,8 +455,7 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx, const char *path,
 		w->group = &g[i];
 		w->entity_id = g[i].entity_id;
 		w->entity_name = tc_xstrdup(e ? e->name : "");
-		w->enterprise_number =
-		    tc_xstrdup(e ? e->enterprise_number : "");
+		w->enterprise_number = tc_xstrdup(e ? e->enterprise_number : "");
 		w->priority = tc_spear_priority(e ? e->kind : NULL);
 		w->tlp = tc_tlp_max(g[i].tlp, TC_SPEAR_TLP_MIN);
 		w->due = tc_xcalloc(g[i].n_items ? g[i].n_items : 1, 1);
@@ -488,7 +483,8 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx, const char *path,
 		}
 	}
 	if (p->to_send > 0 &&
-	    (rc = alloc_refs(db, p, sc->reference_prefix, time(NULL), err)) < 0)
+	    (rc = alloc_refs(db, p, sc->reference_prefix, time(NULL), err)) <
+		0)
 		goto fail;
 	*out = p;
 	return 0;

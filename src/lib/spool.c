@@ -302,7 +302,8 @@ ensure_dir(const char *path, mode_t mode, struct tc_err *err)
 /* Move incoming/<name> into <sub>/, never overwriting.  Returns 0 or
  * -errno; *final gets the name used (owned). */
 static int
-move_into(struct tc_spool *sp, const char *name, const char *sub, char **final)
+move_into(struct tc_spool *sp, const char *name, const char *sub,
+    char **final)
 {
 	struct tc_buf dst = TC_BUF_INIT;
 	int           rc = 0;
@@ -431,9 +432,8 @@ tc_spool_postpone(struct tc_spool *sp, unsigned delay_ms, const char *reason)
 	if (tc_fails_assert(sp->state == SPOOL_BUSY ||
 		(sp->state == SPOOL_CLOSING && sp->current != NULL)))
 		return TC_EBUG;
-	tc_log_warning(TC_LOG_FEED,
-	    "file=%s result=postponed retry=%ums "
-	    "reason=\"%s\"",
+	tc_log_warning(TC_LOG_FEED, "file=%s result=postponed retry=%ums "
+				    "reason=\"%s\"",
 	    tc_esc(sp->current), delay_ms, tc_esc(reason ? reason : ""));
 	/* Back into incoming/, where any worker may take it. */
 	rc = return_to_incoming(sp->incoming, sp->current_path, sp->current);
@@ -541,14 +541,14 @@ on_scandir(uv_fs_t *req)
 		struct stat st;
 
 		if (lstat(sp->current_path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			fail_now(sp,
-			    "not a regular file (symlinks, devices "
-			    "and directories are refused)");
+			fail_now(sp, "not a regular file (symlinks, devices "
+				     "and directories are refused)");
 			return;
 		}
 	}
 	sp->state = SPOOL_BUSY;
-	tc_log_info(TC_LOG_FEED, "file=%s result=picked", tc_esc(sp->current));
+	tc_log_info(TC_LOG_FEED, "file=%s result=picked",
+	    tc_esc(sp->current));
 	sp->cb(sp, sp->current_path, sp->current, sp->arg);
 }
 
@@ -564,8 +564,8 @@ spool_scan(struct tc_spool *sp)
 	if (uv_now(sp->loop) < sp->hold_until)
 		return; /* postponed: the periodic rescan comes back later */
 	sp->state = SPOOL_SCANNING;
-	rc =
-	    uv_fs_scandir(sp->loop, &sp->scan_req, sp->incoming, 0, on_scandir);
+	rc = uv_fs_scandir(sp->loop, &sp->scan_req, sp->incoming, 0,
+	    on_scandir);
 	if (rc < 0) {
 		tc_log_err(TC_LOG_FEED, "dir=%s result=scan_failed err=\"%s\"",
 		    tc_esc(sp->incoming), uv_strerror(rc));
@@ -583,8 +583,7 @@ on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
 	(void)filename;
 	(void)events;
 	if (status < 0)
-		tc_log_warning(TC_LOG_FEED,
-		    "dir=%s result=watch_error err=\"%s\"",
+		tc_log_warning(TC_LOG_FEED, "dir=%s result=watch_error err=\"%s\"",
 		    tc_esc(sp->incoming), uv_strerror(status));
 	spool_scan(sp);
 }
@@ -608,8 +607,8 @@ tc_spool_kick(struct tc_spool *sp)
 }
 
 int
-tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb, void *arg,
-    struct tc_spool **out, struct tc_err *err)
+tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb,
+    void *arg, struct tc_spool **out, struct tc_err *err)
 {
 	static const char *const subs[] = { "incoming", "done", "failed" };
 	/* The service's group (the analysts) may read everything and drop
@@ -647,8 +646,8 @@ tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb, void *arg,
 	sp->open_handles = 1;
 	if (uv_fs_event_init(loop, &sp->watch) == 0) {
 		sp->open_handles++;
-		rc =
-		    uv_fs_event_start(&sp->watch, on_fs_event, sp->incoming, 0);
+		rc = uv_fs_event_start(&sp->watch, on_fs_event, sp->incoming,
+		    0);
 		if (rc < 0)
 			tc_log_warning(TC_LOG_FEED,
 			    "dir=%s result=unwatched err=\"%s\" rescan_ms=%d",

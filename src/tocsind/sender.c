@@ -69,8 +69,7 @@ wire_is_encrypted(const char *body, size_t len)
 		if (eol == NULL)
 			break;
 		if ((size_t)(eol - p) >= 36 &&
-		    strncasecmp(p, "Content-Type: multipart/encrypted;", 34) ==
-			0)
+		    strncasecmp(p, "Content-Type: multipart/encrypted;", 34) == 0)
 			return true;
 		p = eol + 2;
 	}
@@ -127,8 +126,7 @@ send_work(uv_work_t *req)
 			continue;
 		}
 		if (tc_tlp_needs_encryption(m->tlp) &&
-		    (!m->encrypted ||
-			!wire_is_encrypted(m->body, m->body_len))) {
+		    (!m->encrypted || !wire_is_encrypted(m->body, m->body_len))) {
 			snprintf(why, sizeof(why),
 			    "refused before sending: %s content is not "
 			    "encrypted",
@@ -140,8 +138,7 @@ send_work(uv_work_t *req)
 			if (pgp == NULL) {
 				snprintf(why, sizeof(why), "%s", err.msg);
 				set_result(job, i, TC_OUTBOX_DEFERRED, why,
-				    tc_retry_delay_s(&rp, m->attempts,
-					rnd32()));
+				    tc_retry_delay_s(&rp, m->attempts, rnd32()));
 				continue;
 			}
 			if (m->fpr == NULL ||
@@ -430,8 +427,7 @@ on_reaped(long count, const char *error, void *arg)
 		    tc_esc(error));
 	else if (count > 0) {
 		tc_log_warning(TC_LOG_OUTBOX,
-		    "result=leases_expired messages=%ld action=requeued",
-		    count);
+		    "result=leases_expired messages=%ld action=requeued", count);
 		tc_sender_kick(d);
 	}
 	tc_daemon_job_done(d);

@@ -1,4 +1,5 @@
-# Crashes: kill -9 tocsind at random moments while it delivers
+# Crashes: kill -9 tocsind at random moments (spread over the delivery by
+# progress, not time) while it delivers
 # CRASH_MESSAGES messages (CI 3000, full 5000), restart it, CRASH_KILLS
 # times (CI 5, full 8).  Every message must end `sent`; at the sink each
 # arrives exactly once, except those in flight at a kill (rows `sending`
@@ -13,18 +14,25 @@ queue_rows "$N"
 worker_config w1
 start_worker w1
 
-kills=0 inflight=0
+kills=0
+: >"$T/inflight.ids"
+sent_now() { sql "SELECT count(*) FROM message WHERE state='sent'"; }
 for ((k = 1; k <= KILLS; k++)); do
-	# 0.1 .. 0.6 s after the (re)start: delivery runs at several hundred
-	# messages a second
-	sleep "$(awk -v r=$RANDOM 'BEGIN {printf "%.2f", 0.1 + (r % 50) / 100}')"
-	sent=$(sql "SELECT count(*) FROM message WHERE state='sent'")
+	# A random moment of the delivery: when the k-th of KILLS+1 equal
+	# parts of it is reached, give or take a quarter part (polled every
+	# ~20 ms: delivery runs at several hundred messages a second).
+	part=$((N / (KILLS + 1)))
+	target=$((k * part - part / 4 + RANDOM % (part / 2 + 1)))
+	while [ "$(sent_now)" -lt "$target" ]; do
+		worker_alive w1 || fail "tocsind died by itself"
+	done
+	sent=$(sent_now)
 	[ "$sent" -lt "$N" ] || break
 	kill9_worker w1
 	kills=$((kills + 1))
 	sql "SELECT substring(reference from 5) FROM message WHERE state='sending'" >>"$T/inflight.ids"
 	f=$(sql "SELECT count(*) FROM message WHERE state='sending'")
-	echo "  kill $kills: sent $sent/$N, in flight $f"
+	echo "  kill $kills: sent $sent/$N, sending $f"
 	start_worker w1
 done
 # Leases of the killed workers expire (30 s), the reaper returns the rows.

@@ -62,8 +62,7 @@ test_good_config(void **state)
 
 	if (c == NULL)
 		fail_msg("%s", tc_buf_cstr(&e));
-	assert_string_equal(c->db.conninfo,
-	    "host=/run/postgresql dbname=tocsin");
+	assert_string_equal(c->db.conninfo, "host=/run/postgresql dbname=tocsin");
 	assert_string_equal(c->smtp.host, "mx.example.be");
 	assert_int_equal(c->smtp.port, 587);
 	assert_int_equal(c->smtp.starttls, TC_STARTTLS_REQUIRED);
@@ -110,9 +109,9 @@ expect_errors(const char *text, const char *want)
 	tc_buf_deinit(&e);
 }
 
-#define BASE                                                             \
-	"smtp: {from: cert@example.be}\n"                                \
-	"gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n" \
+#define BASE                                                                   \
+	"smtp: {from: cert@example.be}\n"                                      \
+	"gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"       \
 	"paths: {spool_dir: /s}\n"
 
 static void
@@ -126,10 +125,9 @@ test_each_error_names_line_column_and_key(void **state)
 	    "t.yaml:5:10: outbox.lease: 10s is below 30\n"
 	    "t.yaml:6:10: outbox.batch: \"many\" is not a whole number\n"
 	    "t.yaml:7:3: outbox.bogus: unknown key\n");
-	expect_errors(
-	    "smtp:\n  max_sessions: 40\n  from: cert@example.be\n"
-	    "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
-	    "paths: {spool_dir: /s}\n",
+	expect_errors("smtp:\n  max_sessions: 40\n  from: cert@example.be\n"
+		      "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
+		      "paths: {spool_dir: /s}\n",
 	    "t.yaml:2:17: smtp.max_sessions: 40 is above 16\n");
 	expect_errors(BASE "service: {four_eyes: [a, b]}\n",
 	    "t.yaml:4:22: service.four_eyes: must be a scalar, not a list\n");
@@ -187,10 +185,9 @@ test_duplicate_key_and_pairing(void **state)
 	    "t.yaml:4:1: smtp: given twice\n");
 	expect_errors(BASE "outbox: {lease: 60s, lease: 90s}\n",
 	    "t.yaml:4:22: outbox.lease: given twice\n");
-	expect_errors(
-	    "smtp: {from: cert@example.be, username: u}\n"
-	    "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
-	    "paths: {spool_dir: /s}\n",
+	expect_errors("smtp: {from: cert@example.be, username: u}\n"
+		      "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
+		      "paths: {spool_dir: /s}\n",
 	    "t.yaml: smtp: username and password go together\n");
 	expect_errors(
 	    "smtp: {from: cert@example.be, username: u, password: p,"
@@ -211,8 +208,8 @@ test_duplicate_key_and_pairing(void **state)
 static void
 test_limits(void **state)
 {
-	struct tc_buf     e = TC_BUF_INIT;
-	struct tc_buf     t = TC_BUF_INIT;
+	struct tc_buf e = TC_BUF_INIT;
+	struct tc_buf t = TC_BUF_INIT;
 	struct tc_config *c;
 	(void)state;
 
@@ -245,9 +242,8 @@ test_durations_and_booleans(void **state)
 	struct tc_config *c;
 	(void)state;
 
-	c = parse(BASE
-	    "outbox: {lease: 30, backoff_base: 1s, backoff_max: 7d}\n"
-	    "service: {four_eyes: On}\n",
+	c = parse(BASE "outbox: {lease: 30, backoff_base: 1s, backoff_max: 7d}\n"
+		       "service: {four_eyes: On}\n",
 	    &e);
 	assert_non_null(c);
 	assert_int_equal(c->outbox.lease_s, 30);

@@ -22,11 +22,11 @@ build(void)
 		int64_t     id;
 		const char *type, *value;
 	} assets[] = {
-		{ 1, "ipv4", "10.0.0.0/8" }, /* ISP */
+		{ 1, "ipv4", "10.0.0.0/8" },       /* ISP */
 		{ 1, "asn", "64500" },
-		{ 2, "ipv4", "10.1.0.0/16" }, /* customer */
-		{ 3, "ipv4", "10.1.2.0/28" }, /* sub-customer */
-		{ 4, "ipv4", "0.0.0.0/0" },   /* catch-all */
+		{ 2, "ipv4", "10.1.0.0/16" },      /* customer */
+		{ 3, "ipv4", "10.1.2.0/28" },      /* sub-customer */
+		{ 4, "ipv4", "0.0.0.0/0" },        /* catch-all */
 		{ 5, "ipv4", "192.0.2.255/32" },
 		{ 5, "ipv6", "2001:db8::/32" },
 		{ 6, "ipv6", "2001:db8:1::/48" },
@@ -37,9 +37,7 @@ build(void)
 		{ 7, "email_domain", "mail.example.be" },
 		{ 9, "domain", "xn--bcher-kva.example" },
 		{ 2, "product", "cpe:2.3:a:git-scm:git:2.43.0:*:*:*:*:*:*:*" },
-		{ 3, "product",
-		    "cpe:2.3:a:paloaltonetworks:pan-os:10.2.9-h1:*:*:*:*:*:*:"
-		    "*" },
+		{ 3, "product", "cpe:2.3:a:paloaltonetworks:pan-os:10.2.9-h1:*:*:*:*:*:*:*" },
 		{ 5, "product", "cpe:2.3:a:vendor:anyver:*:*:*:*:*:*:*:*" },
 	};
 
@@ -152,8 +150,7 @@ test_ipv6(void **state)
 	struct tc_index *idx = build();
 	(void)state;
 
-	assert_string_equal(one(idx, "2001:db8:1:2::1"),
-	    "E6:2001:db8:1:2::1/128");
+	assert_string_equal(one(idx, "2001:db8:1:2::1"), "E6:2001:db8:1:2::1/128");
 	assert_string_equal(one(idx, "2001:DB8:1:2:0:0:0:2"),
 	    "E6:2001:db8:1::/48");
 	assert_string_equal(one(idx, "2001:db8:2::1"), "E5:2001:db8::/32");
@@ -196,9 +193,9 @@ test_domain_suffix_on_label_boundaries(void **state)
 static void
 test_asn_and_one_hit_per_entity(void **state)
 {
-	struct tc_index *idx = build();
-	struct tc_event  ev;
-	struct tc_err    err;
+	struct tc_index    *idx = build();
+	struct tc_event     ev;
+	struct tc_err       err;
 	(void)state;
 
 	tc_event_init(&ev);
@@ -208,12 +205,14 @@ test_asn_and_one_hit_per_entity(void **state)
 	    0);
 	assert_int_equal(tc_event_add_indicator(&ev, -1, "AS64500", 7, &err),
 	    0);
-	assert_string_equal(match(idx, &ev), "E3:10.1.2.0/28;E1:AS64500");
+	assert_string_equal(match(idx, &ev),
+	    "E3:10.1.2.0/28;E1:AS64500");
 	tc_event_reset(&ev);
 	/* The ISP's own host: one hit, the prefix (more specific than the
 	 * ASN). */
-	assert_int_equal(
-	    tc_event_add_indicator(&ev, -1, "10.200.0.1", 10, &err), 0);
+	assert_int_equal(tc_event_add_indicator(&ev, -1, "10.200.0.1", 10,
+			     &err),
+	    0);
 	assert_int_equal(tc_event_add_indicator(&ev, -1, "as64500", 7, &err),
 	    0);
 	assert_string_equal(match(idx, &ev), "E1:10.0.0.0/8");
@@ -255,32 +254,38 @@ test_products_and_versions(void **state)
 	/* KEV names no version: every inventory version is concerned; its
 	 * words match CPE tokens. */
 	assert_string_equal(product(idx, "Git", "Git", 0, 0, 0, 0, 0), GIT);
-	assert_string_equal(
-	    product(idx, "Palo Alto Networks", "PAN-OS", 0, 0, 0, 0, 0), PAN);
+	assert_string_equal(product(idx, "Palo Alto Networks", "PAN-OS", 0, 0,
+				0, 0, 0),
+	    PAN);
 	/* Ranges. */
-	assert_string_equal(
-	    product(idx, "git-scm", "git", 0, "2.43.0", 1, "2.43.7", 0), GIT);
-	assert_string_equal(
-	    product(idx, "git-scm", "git", 0, "2.43.0", 0, "2.43.7", 0),
+	assert_string_equal(product(idx, "git-scm", "git", 0, "2.43.0", 1,
+				"2.43.7", 0),
+	    GIT);
+	assert_string_equal(product(idx, "git-scm", "git", 0, "2.43.0", 0,
+				"2.43.7", 0),
 	    ""); /* start excluded */
-	assert_string_equal(
-	    product(idx, "git-scm", "git", 0, 0, 0, "2.43.0", 1), GIT);
-	assert_string_equal(
-	    product(idx, "git-scm", "git", 0, 0, 0, "2.43.0", 0), "");
-	assert_string_equal(
-	    product(idx, "git-scm", "git", "2.43.0", 0, 0, 0, 0), GIT);
-	assert_string_equal(
-	    product(idx, "git-scm", "git", "2.44.0", 0, 0, 0, 0), "");
-	/* 10.2.9-h1 is after 10.2.9 (hotfix), before 10.2.10. */
-	assert_string_equal(
-	    product(idx, "paloaltonetworks", "pan-os", 0, 0, 0, "10.2.9", 1),
+	assert_string_equal(product(idx, "git-scm", "git", 0, 0, 0, "2.43.0",
+				1),
+	    GIT);
+	assert_string_equal(product(idx, "git-scm", "git", 0, 0, 0, "2.43.0",
+				0),
 	    "");
-	assert_string_equal(
-	    product(idx, "paloaltonetworks", "pan-os", 0, 0, 0, "10.2.10", 0),
+	assert_string_equal(product(idx, "git-scm", "git", "2.43.0", 0, 0, 0,
+				0),
+	    GIT);
+	assert_string_equal(product(idx, "git-scm", "git", "2.44.0", 0, 0, 0,
+				0),
+	    "");
+	/* 10.2.9-h1 is after 10.2.9 (hotfix), before 10.2.10. */
+	assert_string_equal(product(idx, "paloaltonetworks", "pan-os", 0, 0, 0,
+				"10.2.9", 1),
+	    "");
+	assert_string_equal(product(idx, "paloaltonetworks", "pan-os", 0, 0, 0,
+				"10.2.10", 0),
 	    PAN);
 	/* An inventory entry without version hears of every range. */
-	assert_string_equal(
-	    product(idx, "vendor", "anyver", 0, "1.0", 1, "2.0", 0),
+	assert_string_equal(product(idx, "vendor", "anyver", 0, "1.0", 1, "2.0",
+				0),
 	    "E5:cpe:2.3:a:vendor:anyver:*:*:*:*:*:*:*:*");
 	assert_string_equal(product(idx, "other", "git", 0, 0, 0, 0, 0), "");
 	tc_index_unref(idx);
@@ -311,15 +316,17 @@ test_build_refuses_duplicates(void **state)
 
 	tc_index_builder_entity(b, 1, "a", "A", "other", "food", "en", &err);
 	tc_index_builder_entity(b, 2, "b", "B", "other", "food", "en", &err);
-	assert_int_equal(
-	    tc_index_builder_asset(b, 1, "ipv4", "192.0.2.0/24", &err), 0);
-	assert_int_equal(
-	    tc_index_builder_asset(b, 2, "ipv4", "192.0.2.0/24", &err), 0);
-	assert_int_equal(
-	    tc_index_builder_asset(b, 3, "ipv4", "192.0.3.0/24", &err),
+	assert_int_equal(tc_index_builder_asset(b, 1, "ipv4", "192.0.2.0/24",
+			     &err),
+	    0);
+	assert_int_equal(tc_index_builder_asset(b, 2, "ipv4", "192.0.2.0/24",
+			     &err),
+	    0);
+	assert_int_equal(tc_index_builder_asset(b, 3, "ipv4", "192.0.3.0/24",
+			     &err),
 	    TC_EINPUT); /* unknown entity */
-	assert_int_equal(
-	    tc_index_builder_asset(b, 1, "ipv4", "192.0.2.1/24", &err),
+	assert_int_equal(tc_index_builder_asset(b, 1, "ipv4", "192.0.2.1/24",
+			     &err),
 	    TC_EINPUT); /* host bits */
 	assert_null(tc_index_build(b, &err));
 	assert_non_null(strstr(err.msg, "192.0.2.0/24 is registered twice"));

@@ -36,8 +36,8 @@ pth(const struct ctx *c, const char *rel)
 {
 	static char p[256];
 
-	assert_true(
-	    snprintf(p, sizeof(p), "%s/%s", c->dir, rel) < (int)sizeof(p));
+	assert_true(snprintf(p, sizeof(p), "%s/%s", c->dir, rel) <
+	    (int)sizeof(p));
 	return p;
 }
 
@@ -457,8 +457,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_bad_file_fails_with_reason_and_others_go_on),
+		cmocka_unit_test(test_bad_file_fails_with_reason_and_others_go_on),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_same_name_twice_is_kept),
 		cmocka_unit_test(test_missing_parent_is_an_error),
