@@ -123,13 +123,13 @@ queue_rows() {
 
 # count_deliveries N: per token FLTTOK-1..N, how often the sink got it.
 # Sets ONCE TWICE MORE LOST; $T/twice.ids lists the token numbers i (row
-# FLT-<i>) that came twice, sorted.
+# FLT-<i>) that came more than once, sorted.
 count_deliveries() {
 	local n=$1
 	grep -rhoa 'FLTTOK-[0-9]*-END' "$MAILDIR" 2>/dev/null | sort | uniq -c \
 	    >"$T/per-token-raw.txt" || true
 	awk '{print $1}' "$T/per-token-raw.txt" >"$T/per-token.txt"
-	awk '$1 == 2 {split($2, a, "-"); print a[2]}' "$T/per-token-raw.txt" |
+	awk '$1 >= 2 {split($2, a, "-"); print a[2]}' "$T/per-token-raw.txt" |
 	    sort >"$T/twice.ids"
 	ONCE=$(awk '$1 == 1' "$T/per-token.txt" | wc -l)
 	TWICE=$(awk '$1 == 2' "$T/per-token.txt" | wc -l)
