@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make check` runs, in order, with one closing line for CI:
 # build (gcc), unit tests, integration tests against real PostgreSQL/SMTP/gpg,
-# the fault suite at CI sizes (tests/faults/, about 4 minutes), fuzz corpus
+# the fault suite at CI sizes (tests/faults/, under 3 minutes), fuzz corpus
 # replay, lint, the ASan+UBSan build of the unit tests, the
 # integration scenarios and fuzz replay, valgrind over the unit tests, and a short libFuzzer run of each
 # target when clang is there.  Stages that fail do not stop the later ones.
