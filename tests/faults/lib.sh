@@ -208,3 +208,28 @@ max_status_ms() {
 	done
 	echo "$worst"
 }
+
+# faults_cleanup: what a scenario may leave running when it ends or fails
+# (run.sh calls it on exit): its workers ($T/*.pid), its gpg-agents.
+faults_cleanup() {
+	local f pid u
+	for f in "$T"/*.pid; do
+		[ -f "$f" ] || continue
+		case $f in */smtp-sink.pid) continue ;; esac
+		pid=$(cat "$f")
+		kill -TERM "$pid" 2>/dev/null || continue
+		for _ in $(seq 25); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	u=$(service_user)
+	for h in "$T/gnupg" "$T/rcpt"; do
+		[ -d "$h" ] || continue
+		gpgconf --homedir "$h" --kill all 2>/dev/null || true
+		[ "$(id -u)" -eq 0 ] && setpriv --reuid "$u" --regid "$(id -g "$u")" \
+		    --init-groups -- env HOME="$T" gpgconf --homedir "$h" --kill all \
+		    2>/dev/null || true
+	done
+}

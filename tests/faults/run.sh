@@ -35,11 +35,12 @@ for t in "$SRC"/tests/faults/fault_*.sh; do
 	(
 		set -eu
 		export T
-		trap '"$SRC/tests/services.sh" stop "$T"' EXIT
+		trap 'faults_cleanup; "$SRC/tests/services.sh" stop "$T"' EXIT
 		"$SRC/tests/services.sh" start "$T" >"$T/services.log" 2>&1 ||
 		    { cat "$T/services.log"; exit 1; }
 		. "$T/env"
 		. "$SRC/tests/integration/lib.sh"
+		. "$SRC/tests/faults/lib.sh"
 		timeout --foreground -k 10 "$TIMEOUT" bash -eu \
 		    -c '. "$SRC/tests/integration/lib.sh"; . "$SRC/tests/faults/lib.sh"; . "$1"' _ "$t"
 	) >"$T/test.log" 2>&1
