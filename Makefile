@@ -46,7 +46,7 @@ BENCH_SRC  = $(wildcard bench/*.c)
 BENCH_BIN  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 PROGS      = $(BUILD)/tocsind $(BUILD)/tocsinctl
 
-.PHONY: all deps check unit integration fuzz-replay fuzz asan valgrind lint \
+.PHONY: all deps check unit integration faults fuzz-replay fuzz asan valgrind lint \
 	format demo bench install clean
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -98,6 +98,10 @@ unit: $(UNIT_BIN)
 
 integration: $(PROGS)
 	$(Q)BUILD=$(BUILD) tests/integration/run.sh
+
+# Fault, load and abuse suite (tests/faults/; FAULTS_FULL=1: full sizes).
+faults: $(PROGS)
+	$(Q)BUILD=$(BUILD) tests/faults/run.sh
 
 fuzz-replay: $(FUZZ_REPLAY)
 	$(Q)tests/fuzz/replay.sh $(BUILD) $(FUZZ_REPLAY)

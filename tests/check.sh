@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Everything `make check` runs, in order, with one closing line for CI:
 # build (gcc), unit tests, integration tests against real PostgreSQL/SMTP/gpg,
-# fuzz corpus replay, lint, the ASan+UBSan build of the unit tests, the
+# the fault suite at CI sizes (tests/faults/, under 3 minutes), fuzz corpus
+# replay, lint, the ASan+UBSan build of the unit tests, the
 # integration scenarios and fuzz replay, valgrind over the unit tests, and a short libFuzzer run of each
 # target when clang is there.  Stages that fail do not stop the later ones.
 set -u
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
 JOBS=${JOBS:-$(nproc)}
-stages=(build unit integration fuzz-replay lint asan valgrind fuzz)
+stages=(build unit integration faults fuzz-replay lint asan valgrind fuzz)
 pass=0 fail=0 failed=()
 t0=$(date +%s)
 run_stage() {
@@ -32,6 +33,7 @@ for s in "${stages[@]}"; do
 	build) run_stage build $MAKE -j"$JOBS" all ;;
 	unit) run_stage unit $MAKE --no-print-directory unit ;;
 	integration) run_stage integration $MAKE --no-print-directory integration ;;
+	faults) run_stage faults $MAKE --no-print-directory faults ;;
 	fuzz-replay) run_stage fuzz-replay $MAKE --no-print-directory fuzz-replay ;;
 	lint) run_stage lint $MAKE --no-print-directory lint ;;
 	asan) run_stage asan $MAKE -j"$JOBS" --no-print-directory \

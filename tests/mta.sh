@@ -15,6 +15,9 @@
 # another CA that did not sign it.  Received: headers carry the TLS details
 # (smtpd_tls_received_header).
 #
+# MTA_REJECT (environment, optional): space-separated recipient addresses
+# both smtpd reject permanently at RCPT (550), through check_recipient_access.
+#
 # DIR/env is a shell fragment: MTA_PORT MTA_PLAIN_PORT MTA_CA MTA_WRONG_CA
 # MTA_MAILDIR MTA_LOG.  The system's Postfix and /etc/postfix are neither
 # used nor changed: the instance runs as `postfix -c DIR/etc` with its own
@@ -93,6 +96,10 @@ start() {
 	echo $! >"$dir/sink.pid"
 	wait_port "$sink" || die "smtp-sink did not start"
 
+	: >"$etc/rcpt_access"
+	for a in ${MTA_REJECT:-}; do
+		echo "$a REJECT 5.1.1 test: this recipient is refused" >>"$etc/rcpt_access"
+	done
 	cat >"$etc/main.cf" <<EOF
 compatibility_level = 3.6
 queue_directory = $dir/queue
@@ -111,6 +118,7 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = check_recipient_access texthash:$etc/rcpt_access, permit_mynetworks, reject
 relayhost = [127.0.0.1]:$sink
 smtp_host_lookup = native
 smtp_dns_support_level = disabled

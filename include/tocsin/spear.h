@@ -17,7 +17,13 @@
  *                       (last seen for every finding, last notified for the
  *                       ones sent) and an audit row per message.  Either the
  *                       whole file is queued or nothing is, and the caller
- *                       retries the file later.
+ *                       retries the file later.  Commits are serialised
+ *                       across processes (a transaction-level advisory
+ *                       lock) and check again, under that lock, that no
+ *                       finding planned as due was notified meanwhile (by
+ *                       another tocsind on the same database): if one was,
+ *                       nothing is queued and TC_ETEMPFAIL asks the caller
+ *                       to plan the file again.
  *
  * Data minimisation is structural: a warning holds its own entity's
  * findings only (aggregate.h), and a leaked-credential finding holds the
@@ -86,6 +92,7 @@ struct tc_spear_plan {
 	size_t                   suppressed; /* findings not sent again */
 	size_t                   no_contact; /* warnings without a contact */
 	size_t                   to_send;    /* warnings with a reference */
+	unsigned                 suppression_window_s; /* of the prepare */
 };
 
 /* Step 1.  Returns 0 with *out (possibly with no warning), or a negative
@@ -100,7 +107,9 @@ int tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
 void tc_spear_compose(struct tc_spear_warning *w, struct tc_pgp *pgp,
     const char *pgp_error, const struct tc_templates *tpl,
     const struct tc_spear_config *sc, time_t now);
-/* Step 3.  Returns the number of messages queued or held, or TC_EDB. */
+/* Step 3.  Returns the number of messages queued or held, TC_EDB, or
+ * TC_ETEMPFAIL when a finding of the plan was notified by another process
+ * since the prepare (nothing queued; prepare again). */
 int tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
     struct tc_err *err);
 void tc_spear_plan_free(struct tc_spear_plan *p);

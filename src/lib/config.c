@@ -752,6 +752,13 @@ tc_config_parse(const char *name, const char *data, size_t len,
 	}
 	if ((rc->cfg.smtp.username == NULL) != (rc->cfg.smtp.password == NULL))
 		perr(&p, NULL, "smtp", "username and password go together");
+	/* AUTH over a connection that may be clear would show the password
+	 * to the network. */
+	if (rc->cfg.smtp.password != NULL &&
+	    rc->cfg.smtp.starttls != TC_STARTTLS_REQUIRED)
+		perr(&p, NULL, "smtp.starttls",
+		    "must be required when smtp.password is set (AUTH would "
+		    "go in clear)");
 	if (rc->cfg.outbox.backoff_base_s > rc->cfg.outbox.backoff_max_s)
 		perr(&p, NULL, "outbox.backoff_base",
 		    "is above outbox.backoff_max");

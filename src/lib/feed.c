@@ -228,6 +228,22 @@ finish(int rc, struct tc_feed_stats *st)
 							     : st->skipped);
 }
 
+/* Feeds are text: a NUL byte among the first bytes means binary content
+ * (an image, an archive, UTF-16, junk), refused as a whole rather than read
+ * as thousands of malformed lines. */
+static int
+refuse_binary(const char *name, const char *head, size_t len,
+    struct tc_err *err)
+{
+	const char *nul = memchr(head, '\0', len);
+
+	if (nul == NULL)
+		return 0;
+	return tc_err_set(err, TC_EINPUT,
+	    "%s: binary content (NUL byte at offset %zu): not a text feed",
+	    name, (size_t)(nul - head));
+}
+
 int
 tc_feed_parse_mem(const char *name, const char *data, size_t len,
     enum tc_feed_format fmt, const struct tc_feed_opts *opts, tc_event_cb cb,
@@ -239,6 +255,8 @@ tc_feed_parse_mem(const char *name, const char *data, size_t len,
 	int                  rc;
 
 	memset(fc.st, 0, sizeof(*fc.st));
+	if ((rc = refuse_binary(name, data, len < 4096 ? len : 4096, err)) < 0)
+		return rc;
 	if (fmt == TC_FEED_AUTO)
 		fmt = tc_feed_detect(name, data, len < 4096 ? len : 4096);
 	if (is_json(data, len < 64 ? len : 64) &&
@@ -364,6 +382,10 @@ tc_feed_parse_file(const char *path, enum tc_feed_format fmt,
 	n = pread(fd, head, sizeof(head), 0);
 	if (n < 0) {
 		rc = tc_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if ((rc = refuse_binary(path, head, (size_t)n, err)) < 0) {
 		close(fd);
 		return rc;
 	}

@@ -441,7 +441,8 @@ tc_index_build(struct tc_index_builder *b, struct tc_err *err)
 		0 ||
 	    (rc = tc_index__ip_build(&idx->v6, b->v6, b->n_v6, text, err)) < 0)
 		goto fail;
-	qsort(idx->asns, idx->n_asns, sizeof(*idx->asns), asn_cmp);
+	if (idx->n_asns > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(idx->asns, idx->n_asns, sizeof(*idx->asns), asn_cmp);
 	for (size_t i = 1; i < idx->n_asns; i++)
 		if (idx->asns[i].asn == idx->asns[i - 1].asn &&
 		    idx->assets[idx->asns[i].asset].entity !=

@@ -464,6 +464,7 @@ tc_spear_prepare(struct tc_db *db, const struct tc_index *idx,
 		*out = p;
 		return 0;
 	}
+	p->suppression_window_s = sc->suppression_window_s;
 	if ((rc = load_contacts(db, p, err)) < 0 ||
 	    (rc = load_due(db, p, sc->suppression_window_s, err)) < 0)
 		goto fail;
@@ -609,6 +610,72 @@ commit_warning(struct tc_db *db, const struct tc_spear_warning *w,
 	return rc;
 }
 
+/* Key of the advisory lock that serialises the spear commits of all
+ * tocsind processes on one database (any constant unused elsewhere). */
+#define SPEAR_COMMIT_LOCK "8390880217012106352"
+
+/* Under the commit lock: how many findings the plan sends were notified
+ * within the window since the prepare looked (by another process). */
+static int
+count_notified_meanwhile(struct tc_db *db, const struct tc_spear_plan *p,
+    struct tc_err *err)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM unnest($1::bigint[], $2::category[],"
+	    "  $3::text[]) AS t(e, c, ind)"
+	    " JOIN sighting s ON s.entity_id = t.e AND s.category = t.c"
+	    "  AND s.indicator = t.ind"
+	    " WHERE s.last_notified >= now() - make_interval(secs => $4::int)";
+	struct tc_buf es = TC_BUF_INIT, cs = TC_BUF_INIT, inds = TC_BUF_INIT;
+	const char   *params[4];
+	char          v[32], win[16];
+	PGresult     *res = NULL;
+	size_t        total = 0;
+	int           rc = 0;
+
+	tc_db_array_begin(&es);
+	tc_db_array_begin(&cs);
+	tc_db_array_begin(&inds);
+	for (size_t w = 0; w < p->n; w++) {
+		const struct tc_spear_warning   *sw = &p->w[w];
+		const struct tc_aggregate_group *g = sw->group;
+
+		if (sw->n_contacts == 0 || sw->n_due == 0)
+			continue;
+		for (size_t i = 0; i < g->n_items; i++) {
+			if (!sw->due[i])
+				continue;
+			num(v, sizeof(v), g->entity_id);
+			tc_db_array_add(&es, v);
+			tc_db_array_add(&cs, tc_category_name(g->category));
+			tc_db_array_add(&inds, g->items[i].indicator);
+			total++;
+		}
+	}
+	tc_db_array_end(&es);
+	tc_db_array_end(&cs);
+	tc_db_array_end(&inds);
+	if (total == 0)
+		goto out;
+	snprintf(win, sizeof(win), "%u", p->suppression_window_s);
+	params[0] = es.data;
+	params[1] = cs.data;
+	params[2] = inds.data;
+	params[3] = win;
+	if ((res = tc_db_exec(db, "spear recheck", sql, 4, params, err)) ==
+	    NULL) {
+		rc = TC_EDB;
+		goto out;
+	}
+	rc = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+out:
+	PQclear(res);
+	tc_buf_deinit(&es);
+	tc_buf_deinit(&cs);
+	tc_buf_deinit(&inds);
+	return rc;
+}
+
 int
 tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
     struct tc_err *err)
@@ -619,6 +686,24 @@ tc_spear_commit(struct tc_db *db, const struct tc_spear_plan *plan,
 		return 0;
 	if ((rc = tc_db_begin(db, err)) < 0)
 		return rc;
+	{
+		static const char lock_sql[] =
+		    "SELECT pg_advisory_xact_lock(" SPEAR_COMMIT_LOCK ")";
+
+		if (tc_db_run(db, "spear lock", lock_sql, 0, NULL, err) < 0 ||
+		    (rc = count_notified_meanwhile(db, plan, err)) < 0) {
+			tc_db_rollback(db);
+			return TC_EDB;
+		}
+		if (rc > 0) {
+			tc_db_rollback(db);
+			return tc_err_set(err, TC_ETEMPFAIL,
+			    "%d finding(s) of this file were notified "
+			    "meanwhile "
+			    "by another worker: planned again",
+			    rc);
+		}
+	}
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct tc_spear_warning *w = &plan->w[i];
 

@@ -8,13 +8,28 @@
  * system, which is atomic: a crash leaves a file either in incoming/ (it
  * will be processed again) or in done/ / failed/, never lost.  The .error
  * file is written before the rename into failed/, so a failed file is never
- * without its reason. */
+ * without its reason.
+ *
+ * Several processes may share one spool directory (scale-out).  A file is
+ * claimed by rename(2) from incoming/<name> into this spool's own directory
+ * incoming/.claimed-XXXXXX/<name>: rename is atomic, so exactly one process
+ * wins and the others see ENOENT and try the next name.  Each claim
+ * directory holds a ".lock" file that its owner keeps flock()ed for its
+ * whole life; the kernel drops the lock when the owner dies, however it
+ * dies.  At start and every TC_SPOOL_RECOVER_TICKS rescans, every claim
+ * directory whose lock can be taken belongs to a dead spool: its files go
+ * back to incoming/ (under a suffixed name if that one is taken) and the
+ * directory is removed.  A claim directory is created as ".claiming-XXXXXX"
+ * and renamed once locked, so recovery never sees one that is not yet
+ * locked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,8 +55,11 @@ struct tc_spool {
 	int               open_handles;
 	char             *dir;
 	char             *incoming;
-	char             *current; /* name handed out, while BUSY */
-	char             *current_path;
+	char             *claimdir;     /* incoming/.claimed-XXXXXX */
+	int               lock_fd;      /* claimdir/.lock, flock()ed */
+	unsigned          ticks;        /* rescans since the last recovery */
+	char             *current;      /* name handed out, while BUSY */
+	char             *current_path; /* claimdir/<name> */
 	tc_spool_file_cb  cb;
 	void             *arg;
 	tc_spool_close_cb close_cb;
@@ -59,6 +77,207 @@ path_join(const char *a, const char *b)
 
 	tc_buf_printf(&p, "%s/%s", a, b);
 	return tc_buf_steal(&p, NULL);
+}
+
+#define CLAIMED_PREFIX ".claimed-"
+#define CLAIMING_PREFIX ".claiming-"
+#define LOCK_NAME ".lock"
+
+/* Put `from` back as incoming/<name>, or incoming/<name>.recovered.<n> if
+ * that name is taken: link(2) fails rather than overwrite, so a concurrent
+ * drop or another worker's recovery is never clobbered.  Directories (which
+ * cannot be linked) are renamed.  Returns 0 or -errno. */
+static int
+return_to_incoming(const char *incoming, const char *from, const char *name)
+{
+	struct tc_buf dst = TC_BUF_INIT;
+	int           rc = -EEXIST;
+
+	for (unsigned n = 0; n < 1000; n++) {
+		tc_buf_reset(&dst);
+		if (n == 0)
+			tc_buf_printf(&dst, "%s/%s", incoming, name);
+		else
+			tc_buf_printf(&dst, "%s/%s.recovered.%u", incoming,
+			    name, n);
+		if (link(from, dst.data) == 0) {
+			rc = unlink(from) == 0 ? 0 : -errno;
+			break;
+		}
+		if (errno == EEXIST)
+			continue;
+		if (errno == EPERM || errno == EMLINK) {
+			struct stat st;
+
+			if (lstat(dst.data, &st) == 0)
+				continue;
+			rc = rename(from, dst.data) == 0 ? 0 : -errno;
+			break;
+		}
+		rc = -errno;
+		break;
+	}
+	tc_buf_deinit(&dst);
+	return rc;
+}
+
+/* Return the files of claim directory `cd` (whose lock the caller holds)
+ * to incoming/ and remove it.  Returns how many files went back. */
+static unsigned
+recover_dir(const char *incoming, const char *cd)
+{
+	DIR           *dh;
+	struct dirent *de;
+	unsigned       n = 0;
+	char          *lock;
+
+	if ((dh = opendir(cd)) == NULL)
+		return 0; /* removed meanwhile by another worker */
+	while ((de = readdir(dh)) != NULL) {
+		char *from;
+		int   rc;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, LOCK_NAME) == 0)
+			continue;
+		from = path_join(cd, de->d_name);
+		rc = return_to_incoming(incoming, from, de->d_name);
+		if (rc < 0)
+			tc_log_err(TC_LOG_FEED,
+			    "file=%s result=unrecovered err=\"%s\"",
+			    tc_esc(from), tc_strerror(rc));
+		else
+			n++;
+		free(from);
+	}
+	closedir(dh);
+	lock = path_join(cd, LOCK_NAME);
+	(void)unlink(lock);
+	if (rmdir(cd) != 0 && errno != ENOENT) {
+		/* Something could not go back: keep the directory lockable so
+		 * that a later recovery tries again. */
+		int fd =
+		    open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	free(lock);
+	return n;
+}
+
+/* Return the files claimed by dead spools (their lock is free) to
+ * incoming/.  Synchronous: a readdir of incoming/ and of each claim
+ * directory, at start and every TC_SPOOL_RECOVER_TICKS rescans. */
+static void
+spool_recover(struct tc_spool *sp)
+{
+	DIR           *dh;
+	struct dirent *de;
+
+	if ((dh = opendir(sp->incoming)) == NULL)
+		return;
+	while ((de = readdir(dh)) != NULL) {
+		char    *cd, *lock;
+		int      fd;
+		unsigned n;
+
+		if (strncmp(de->d_name, CLAIMED_PREFIX,
+			sizeof(CLAIMED_PREFIX) - 1) != 0)
+			continue;
+		cd = path_join(sp->incoming, de->d_name);
+		if (sp->claimdir != NULL && strcmp(cd, sp->claimdir) == 0) {
+			free(cd);
+			continue;
+		}
+		lock = path_join(cd, LOCK_NAME);
+		fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		free(lock);
+		if (fd < 0) {
+			free(cd);
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			n = recover_dir(sp->incoming, cd);
+			tc_log_warning(TC_LOG_FEED,
+			    "dir=%s result=recovered files=%u "
+			    "reason=\"its worker is gone\"",
+			    tc_esc(de->d_name), n);
+			if (n > 0)
+				sp->rescan = true;
+		}
+		close(fd);
+		free(cd);
+	}
+	closedir(dh);
+}
+
+/* Create and lock this spool's claim directory. */
+static int
+claimdir_create(struct tc_spool *sp, struct tc_err *err)
+{
+	struct tc_buf tmpl = TC_BUF_INIT, fin = TC_BUF_INIT;
+	char         *lock = NULL;
+	int           rc = 0, fd = -1;
+
+	tc_buf_printf(&tmpl, "%s/" CLAIMING_PREFIX "XXXXXX", sp->incoming);
+	if (mkdtemp(tmpl.data) == NULL) {
+		rc = tc_err_set(err, -errno, "%s: cannot create: %s", tmpl.data,
+		    strerror(errno));
+		goto out;
+	}
+	lock = path_join(tmpl.data, LOCK_NAME);
+	fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = tc_err_set(err, -errno, "%s: cannot lock: %s", lock,
+		    strerror(errno));
+		goto out;
+	}
+	tc_buf_printf(&fin, "%s/" CLAIMED_PREFIX "%s", sp->incoming,
+	    tmpl.data + tmpl.len - 6);
+	if (rename(tmpl.data, fin.data) != 0) {
+		rc = tc_err_set(err, -errno, "%s: cannot rename: %s", tmpl.data,
+		    strerror(errno));
+		goto out;
+	}
+	sp->claimdir = tc_buf_steal(&fin, NULL);
+	sp->lock_fd = fd;
+	fd = -1;
+out:
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(lock);
+		(void)rmdir(tmpl.data);
+	}
+	free(lock);
+	tc_buf_deinit(&tmpl);
+	tc_buf_deinit(&fin);
+	return rc;
+}
+
+/* Drop this spool's claim: the file handed out (if any) back to incoming/,
+ * the directory removed, the lock released. */
+static void
+claimdir_release(struct tc_spool *sp)
+{
+	if (sp->claimdir == NULL)
+		return;
+	if (sp->current_path != NULL) {
+		int rc = return_to_incoming(sp->incoming, sp->current_path,
+		    sp->current);
+
+		if (rc < 0)
+			tc_log_err(TC_LOG_FEED,
+			    "file=%s result=unreturned err=\"%s\"",
+			    tc_esc(sp->current_path), tc_strerror(rc));
+	}
+	(void)recover_dir(sp->incoming, sp->claimdir);
+	close(sp->lock_fd);
+	sp->lock_fd = -1;
+	free(sp->claimdir);
+	sp->claimdir = NULL;
 }
 
 /* Create `path` with `mode` (whatever the umask), or check that it is a
@@ -184,6 +403,8 @@ tc_spool_finish(struct tc_spool *sp, int status, const char *reason)
 		tc_log_err(TC_LOG_FEED,
 		    "file=%s result=unmoved err=\"%s\" retry=yes",
 		    tc_esc(sp->current_path), tc_strerror(rc));
+		(void)return_to_incoming(sp->incoming, sp->current_path,
+		    sp->current);
 	} else {
 		base = strrchr(final, '/');
 		tc_log_info(TC_LOG_FEED, "file=%s result=%s moved=%s",
@@ -206,12 +427,19 @@ tc_spool_finish(struct tc_spool *sp, int status, const char *reason)
 int
 tc_spool_postpone(struct tc_spool *sp, unsigned delay_ms, const char *reason)
 {
+	int rc;
+
 	if (tc_fails_assert(sp->state == SPOOL_BUSY ||
 		(sp->state == SPOOL_CLOSING && sp->current != NULL)))
 		return TC_EBUG;
 	tc_log_warning(TC_LOG_FEED, "file=%s result=postponed retry=%ums "
 				    "reason=\"%s\"",
 	    tc_esc(sp->current), delay_ms, tc_esc(reason ? reason : ""));
+	/* Back into incoming/, where any worker may take it. */
+	rc = return_to_incoming(sp->incoming, sp->current_path, sp->current);
+	if (rc < 0)
+		tc_log_err(TC_LOG_FEED, "file=%s result=unreturned err=\"%s\"",
+		    tc_esc(sp->current_path), tc_strerror(rc));
 	free(sp->current);
 	free(sp->current_path);
 	sp->current = sp->current_path = NULL;
@@ -276,14 +504,34 @@ on_scandir(uv_fs_t *req)
 		return;
 	}
 	qsort(names, n, sizeof(*names), name_cmp);
-	/* Hand out the first; the rest are found again by the scan that
-	 * follows tc_spool_finish(). */
-	sp->current = names[0];
-	sp->current_path = path_join(sp->incoming, sp->current);
-	for (size_t i = 1; i < n; i++)
-		free(names[i]);
+	/* Claim the first name no other worker takes first; the rest are
+	 * found again by the scan that follows tc_spool_finish(). */
+	for (size_t i = 0; i < n; i++) {
+		char *from;
+
+		if (sp->current != NULL) {
+			free(names[i]);
+			continue;
+		}
+		from = path_join(sp->incoming, names[i]);
+		sp->current_path = path_join(sp->claimdir, names[i]);
+		if (rename(from, sp->current_path) == 0) {
+			sp->current = names[i];
+		} else {
+			if (errno != ENOENT) /* ENOENT: another worker won */
+				tc_log_err(TC_LOG_FEED,
+				    "file=%s result=unclaimed err=\"%s\"",
+				    tc_esc(names[i]), strerror(errno));
+			free(sp->current_path);
+			sp->current_path = NULL;
+			free(names[i]);
+		}
+		free(from);
+	}
 	free(names);
 	sp->rescan = false;
+	if (sp->current == NULL)
+		return;
 
 	if (strlen(sp->current) > TC_SPOOL_NAME_MAX) {
 		fail_now(sp, "file name longer than 200 bytes");
@@ -292,15 +540,7 @@ on_scandir(uv_fs_t *req)
 	{
 		struct stat st;
 
-		if (lstat(sp->current_path, &st) != 0) {
-			/* Gone meanwhile (another worker took it). */
-			free(sp->current);
-			free(sp->current_path);
-			sp->current = sp->current_path = NULL;
-			spool_scan(sp);
-			return;
-		}
-		if (!S_ISREG(st.st_mode)) {
+		if (lstat(sp->current_path, &st) != 0 || !S_ISREG(st.st_mode)) {
 			fail_now(sp, "not a regular file (symlinks, devices "
 				     "and directories are refused)");
 			return;
@@ -351,7 +591,13 @@ on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
 static void
 on_timer(uv_timer_t *t)
 {
-	spool_scan(container_of(t, struct tc_spool, timer));
+	struct tc_spool *sp = container_of(t, struct tc_spool, timer);
+
+	if (++sp->ticks >= TC_SPOOL_RECOVER_TICKS) {
+		sp->ticks = 0;
+		spool_recover(sp);
+	}
+	spool_scan(sp);
 }
 
 void
@@ -388,6 +634,14 @@ tc_spool_start(uv_loop_t *loop, const char *dir, tc_spool_file_cb cb,
 	sp->incoming = path_join(dir, "incoming");
 	sp->cb = cb;
 	sp->arg = arg;
+	sp->lock_fd = -1;
+	spool_recover(sp);
+	if ((rc = claimdir_create(sp, err)) < 0) {
+		free(sp->incoming);
+		free(sp->dir);
+		free(sp);
+		return rc;
+	}
 	uv_timer_init(loop, &sp->timer);
 	sp->open_handles = 1;
 	if (uv_fs_event_init(loop, &sp->watch) == 0) {
@@ -414,6 +668,7 @@ spool_maybe_free(struct tc_spool *sp)
 {
 	if (sp->open_handles > 0 || sp->scan_pending)
 		return;
+	claimdir_release(sp);
 	if (sp->close_cb != NULL)
 		sp->close_cb(sp, sp->close_arg);
 	free(sp->current);

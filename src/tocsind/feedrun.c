@@ -16,7 +16,7 @@
  *
  * A file that cannot be read or parsed at all goes to failed/ with the
  * reason; one whose records were all malformed too.  A database failure
- * postpones the file (it stays in incoming/ and is tried again), since
+ * postpones the file (it goes back to incoming/ and is tried again), since
  * nothing was committed.  At shutdown the file is postponed between
  * stages. */
 #include <stdio.h>

@@ -35,12 +35,24 @@ struct send_job {
 	char                   **reply; /* owned strings behind res[].reply */
 	int                     *code;
 	int                      smtp_rc; /* tc_smtp_send's, 0 if not called */
+	uint64_t                 claimed_ms; /* uv_now() at the claim */
 };
 
+/* An outcome record in flight.  When the database is unreachable it is
+ * tried again every RECORD_RETRY_MS while the lease surely holds (until 3/4
+ * of it from the claim): once the database is back the outcomes land, and
+ * a message that was sent is not sent again at lease expiry. */
 struct record_op {
-	struct tc_daemon *d;
-	size_t            n;
+	uv_timer_t               timer;
+	struct tc_daemon        *d;
+	size_t                   n;
+	struct tc_outbox_result *res;   /* owned copy */
+	char                   **reply; /* owned strings behind res[].reply */
+	uint64_t                 deadline_ms;
+	unsigned                 tries;
 };
+
+#define RECORD_RETRY_MS 1000
 
 /* Is the header section of `body` that of a multipart/encrypted mail? */
 static bool
@@ -199,25 +211,18 @@ job_free(struct send_job *job)
 	free(job);
 }
 
+static void record_try(struct record_op *op);
+
 static void
-on_recorded(long count, const char *error, void *arg)
+record_op_closed(uv_handle_t *h)
 {
-	struct record_op *op = arg;
+	struct record_op *op = h->data;
 	struct tc_daemon *d = op->d;
 
-	d->records_pending--;
-	if (error != NULL)
-		/* The lease expires and the messages are tried again: the
-		 * ones that were sent may arrive twice, never zero times. */
-		tc_log_err(TC_LOG_OUTBOX,
-		    "result=unrecorded messages=%zu err=\"%s\"", op->n,
-		    tc_esc(error));
-	else if ((size_t)count != op->n)
-		tc_log_warning(TC_LOG_OUTBOX,
-		    "result=lease_lost recorded=%ld of=%zu", count, op->n);
-	else
-		tc_log_debug(TC_LOG_OUTBOX, "result=recorded messages=%ld",
-		    count);
+	for (size_t i = 0; i < op->n; i++)
+		free(op->reply[i]);
+	free(op->reply);
+	free(op->res);
 	free(op);
 	tc_daemon_job_done(d);
 	if (!d->stopping)
@@ -225,21 +230,85 @@ on_recorded(long count, const char *error, void *arg)
 }
 
 static void
-record(struct tc_daemon *d, struct tc_outbox_result *res, size_t n)
+record_op_end(struct record_op *op)
+{
+	op->d->records_pending--;
+	uv_close((uv_handle_t *)&op->timer, record_op_closed);
+}
+
+static void
+on_record_timer(uv_timer_t *t)
+{
+	record_try(t->data);
+}
+
+static void
+on_recorded(long count, const char *error, void *arg)
+{
+	struct record_op *op = arg;
+	struct tc_daemon *d = op->d;
+
+	if (error != NULL) {
+		if (!d->stopping &&
+		    uv_now(d->loop) + RECORD_RETRY_MS < op->deadline_ms) {
+			tc_log_warning(TC_LOG_OUTBOX,
+			    "result=unrecorded messages=%zu err=\"%s\" "
+			    "retry_ms=%d try=%u",
+			    op->n, tc_esc(error), RECORD_RETRY_MS, op->tries);
+			uv_timer_start(&op->timer, on_record_timer,
+			    RECORD_RETRY_MS, 0);
+			return;
+		}
+		/* The lease expires and the messages are tried again: the
+		 * ones that were sent may arrive twice, never zero times. */
+		tc_log_err(TC_LOG_OUTBOX,
+		    "result=unrecorded messages=%zu err=\"%s\" tries=%u", op->n,
+		    tc_esc(error), op->tries);
+	} else if ((size_t)count != op->n)
+		tc_log_warning(TC_LOG_OUTBOX,
+		    "result=lease_lost recorded=%ld of=%zu", count, op->n);
+	else
+		tc_log_debug(TC_LOG_OUTBOX, "result=recorded messages=%ld",
+		    count);
+	record_op_end(op);
+}
+
+static void
+record_try(struct record_op *op)
+{
+	op->tries++;
+	if (tc_outbox_record(op->d->dbq, op->d->worker, op->res, op->n,
+		on_recorded, op) < 0) {
+		tc_log_err(TC_LOG_OUTBOX,
+		    "result=unrecorded messages=%zu err=\"queue full\"", op->n);
+		record_op_end(op);
+	}
+}
+
+static void
+record(struct tc_daemon *d, const struct tc_outbox_result *res, size_t n,
+    uint64_t claimed_ms)
 {
 	struct record_op *op = tc_xcalloc(1, sizeof(*op));
 
 	op->d = d;
 	op->n = n;
+	op->res = tc_xcalloc(n ? n : 1, sizeof(*op->res));
+	op->reply = tc_xcalloc(n ? n : 1, sizeof(*op->reply));
+	for (size_t i = 0; i < n; i++) {
+		op->res[i] = res[i];
+		if (res[i].reply != NULL) {
+			op->reply[i] = tc_xstrdup(res[i].reply);
+			op->res[i].reply = op->reply[i];
+		}
+	}
+	op->deadline_ms =
+	    claimed_ms + (uint64_t)d->cfg->outbox.lease_s * 1000 * 3 / 4;
+	uv_timer_init(d->loop, &op->timer);
+	op->timer.data = op;
 	tc_daemon_job_started(d); /* the record is part of the job */
 	d->records_pending++;
-	if (tc_outbox_record(d->dbq, d->worker, res, n, on_recorded, op) < 0) {
-		tc_log_err(TC_LOG_OUTBOX,
-		    "result=unrecorded messages=%zu err=\"queue full\"", n);
-		d->records_pending--;
-		free(op);
-		tc_daemon_job_done(d);
-	}
+	record_try(op);
 }
 
 static void
@@ -269,7 +338,7 @@ send_done(uv_work_t *req, int status)
 		    tc_esc(r->reply ? r->reply : ""), next);
 	}
 	tc_stats_sent(job->smtp_rc, job->res, job->code, n);
-	record(d, job->res, n);
+	record(d, job->res, n, job->claimed_ms);
 	job_free(job);
 	tc_daemon_job_done(d);
 }
@@ -302,6 +371,7 @@ on_claimed(struct tc_outbox_batch *b, const char *error, void *arg)
 	job->cfg = tc_config_ref(d->cfg);
 	job->generation = d->generation;
 	job->batch = b;
+	job->claimed_ms = uv_now(d->loop);
 	job->res = tc_xcalloc(b->n, sizeof(*job->res));
 	job->reply = tc_xcalloc(b->n, sizeof(*job->reply));
 	job->code = tc_xcalloc(b->n, sizeof(*job->code));
@@ -310,7 +380,7 @@ on_claimed(struct tc_outbox_batch *b, const char *error, void *arg)
 	if (d->stopping ||
 	    uv_queue_work(d->loop, &job->req, send_work, send_done) < 0) {
 		/* Not attempted: back to the queue now, not at lease end. */
-		record(d, job->res, b->n);
+		record(d, job->res, b->n, job->claimed_ms);
 		job_free(job);
 		tc_daemon_job_done(d);
 		return;

@@ -189,6 +189,20 @@ test_duplicate_key_and_pairing(void **state)
 		      "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
 		      "paths: {spool_dir: /s}\n",
 	    "t.yaml: smtp: username and password go together\n");
+	expect_errors(
+	    "smtp: {from: cert@example.be, username: u, password: p,"
+	    " starttls: optional}\n"
+	    "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
+	    "paths: {spool_dir: /s}\n",
+	    "t.yaml: smtp.starttls: must be required when smtp.password is "
+	    "set (AUTH would go in clear)\n");
+	expect_errors(
+	    "smtp: {from: cert@example.be, username: u, password: p,"
+	    " starttls: off}\n"
+	    "gpg: {signing_key: 0123456789ABCDEF0123456789ABCDEF01234567}\n"
+	    "paths: {spool_dir: /s}\n",
+	    "t.yaml: smtp.starttls: must be required when smtp.password is "
+	    "set (AUTH would go in clear)\n");
 }
 
 static void

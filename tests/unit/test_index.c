@@ -99,6 +99,25 @@ one(const struct tc_index *idx, const char *indicator)
 	return r;
 }
 
+/* An empty registry (a fresh installation) builds an index that matches
+ * nothing. */
+static void
+test_empty_index(void **state)
+{
+	struct tc_index_builder *b = tc_index_builder_new();
+	struct tc_index         *idx;
+	struct tc_err            err;
+	(void)state;
+
+	idx = tc_index_build(b, &err);
+	assert_non_null(idx);
+	assert_int_equal(tc_index_entities(idx), 0);
+	assert_string_equal(one(idx, "10.1.2.3"), "");
+	assert_string_equal(one(idx, "2001:db8::1"), "");
+	assert_string_equal(one(idx, "www.example.org"), "");
+	tc_index_unref(idx);
+}
+
 static void
 test_ipv4_longest_prefix(void **state)
 {
@@ -317,6 +336,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_index),
 		cmocka_unit_test(test_ipv4_longest_prefix),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_domain_suffix_on_label_boundaries),
