@@ -47,16 +47,9 @@ perr(struct parse *p, const yaml_node_t *n, const char *field, const char *fmt,
 
 	if (++p->n_errors > TC_ADVISORY_ERRORS_MAX || p->errors == NULL)
 		return;
-	if (n != NULL)
-		tc_buf_printf(p->errors, "%s:%zu:%zu: ", p->name,
-		    n->start_mark.line + 1, n->start_mark.column + 1);
-	else
-		tc_buf_printf(p->errors, "%s: ", p->name);
-	tc_buf_printf(p->errors, "%s: ", field);
 	va_start(ap, fmt);
-	tc_buf_vprintf(p->errors, fmt, ap);
+	tc_yaml_verror(p->errors, p->name, n, field, fmt, ap);
 	va_end(ap);
-	tc_buf_putc(p->errors, '\n');
 }
 
 static yaml_node_t *

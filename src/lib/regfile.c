@@ -57,17 +57,9 @@ perr(struct parse *p, const yaml_node_t *n, const char *path, const char *fmt,
 
 	if (++p->n_errors > ERRORS_MAX || p->errors == NULL)
 		return;
-	if (n != NULL)
-		tc_buf_printf(p->errors, "%s:%zu:%zu: ", p->name,
-		    n->start_mark.line + 1, n->start_mark.column + 1);
-	else
-		tc_buf_printf(p->errors, "%s: ", p->name);
-	if (path != NULL && *path)
-		tc_buf_printf(p->errors, "%s: ", path);
 	va_start(ap, fmt);
-	tc_buf_vprintf(p->errors, fmt, ap);
+	tc_yaml_verror(p->errors, p->name, n, path, fmt, ap);
 	va_end(ap);
-	tc_buf_putc(p->errors, '\n');
 }
 
 /* Field paths like "entities[2].assets[1].ipv4": a path that does not fit

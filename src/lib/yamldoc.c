@@ -24,3 +24,18 @@ tc_yaml_load(const char *name, const char *data, size_t len,
 	yaml_parser_delete(&parser);
 	return rc;
 }
+
+void
+tc_yaml_verror(struct tc_buf *errors, const char *name, const yaml_node_t *n,
+    const char *field, const char *fmt, va_list ap)
+{
+	if (n != NULL)
+		tc_buf_printf(errors, "%s:%zu:%zu: ", name,
+		    n->start_mark.line + 1, n->start_mark.column + 1);
+	else
+		tc_buf_printf(errors, "%s: ", name);
+	if (field != NULL && *field)
+		tc_buf_printf(errors, "%s: ", field);
+	tc_buf_vprintf(errors, fmt, ap);
+	tc_buf_putc(errors, '\n');
+}
