@@ -60,6 +60,7 @@ struct tc_config {
 		char    *signing_key; /* 40-hex fingerprint of the CSIRT key */
 		char    *archive_key; /* 40-hex, also encrypted to; or NULL */
 		unsigned workers;
+		bool     helpers; /* gpg runs in pgpproc.h helpers */
 	} gpg;
 	struct {
 		char *spool_dir;     /* has incoming/ done/ failed/ */

@@ -33,6 +33,13 @@ int tc_pgp_new(const char *homedir, const char *signing_fpr,
 /* NULL is a no-op. */
 void tc_pgp_free(struct tc_pgp *p);
 
+struct tc_pgpproc;
+/* From now on run p's signatures and encryptions in these gpg helper
+ * processes (pgpproc.h), which must outlive p; key checks stay here, on
+ * p's snapshot, and are made again in the helper.  Results and errors are
+ * the same as in process. */
+void tc_pgp_use_helpers(struct tc_pgp *p, struct tc_pgpproc *helpers);
+
 /* Is the public key with this exact primary fingerprint (40 hex,
  * case-insensitive, no spaces) usable for encryption?  0, or TC_EKEY with
  * err->msg naming the fingerprint: "no key with fingerprint X in the

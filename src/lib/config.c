@@ -90,6 +90,8 @@ static const struct cfg_opt cfg_opts[] = {
 	    "fingerprint also encrypted to, so sent mail stays readable" },
 	{ "gpg.workers", CFG_UINT, 1, 16, "2", false, OFF(gpg.workers),
 	    "parallel signing/encryption jobs" },
+	{ "gpg.helpers", CFG_BOOL, 0, 0, "true", false, OFF(gpg.helpers),
+	    "run gpg from small helper processes (false: from tocsind)" },
 	{ "paths.spool_dir", CFG_STR, 0, 0, NULL, true, OFF(paths.spool_dir),
 	    "feed spool with incoming/ done/ failed/" },
 	{ "paths.templates_dir", CFG_STR, 0, 0, "templates", false,

@@ -39,6 +39,7 @@
 #include "tocsin/mem.h"
 #include "tocsin/mime.h"
 #include "tocsin/pgp.h"
+#include "tocsin/pgpproc.h"
 #include "tocsin/str.h"
 
 #define LINE_MAX_OCTETS 998 /* RFC 5322 §2.1.1 */
@@ -65,6 +66,9 @@ struct tc_pgp {
 	int               have_keys;
 	time_t            keys_at;
 	struct file_stamp stamps[KEYS_FILES];
+	/* Non-NULL: gpg runs in these helpers (tc_pgp_use_helpers). */
+	struct tc_pgpproc *helpers;
+	char              *homedir; /* as given to tc_pgp_new, may be NULL */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -430,6 +434,7 @@ tc_pgp_new(const char *homedir, const char *signing_fpr, struct tc_pgp **out,
 		goto out;
 	home = homedir ? homedir : gpgme_get_dirinfo("homedir");
 	p->home = tc_xstrdup(home ? home : "the default GnuPG home");
+	p->homedir = homedir ? tc_xstrdup(homedir) : NULL;
 	if (home != NULL) {
 		static const char *const names[KEYS_FILES] = { "pubring.kbx",
 			"pubring.gpg", "trustdb.gpg" };
@@ -474,7 +479,14 @@ tc_pgp_free(struct tc_pgp *p)
 	for (size_t i = 0; i < KEYS_FILES; i++)
 		free(p->files[i]);
 	free(p->home);
+	free(p->homedir);
 	free(p);
+}
+
+void
+tc_pgp_use_helpers(struct tc_pgp *p, struct tc_pgpproc *helpers)
+{
+	p->helpers = helpers;
 }
 
 /* An entity we may sign or encrypt: not empty, bounded, no NUL, every line
@@ -608,6 +620,11 @@ tc_pgp_sign_entity(struct tc_pgp *p, const char *entity, size_t len,
 
 	if ((rc = check_entity(entity, len, 1, err)) < 0)
 		goto out;
+	if (p->helpers != NULL) {
+		rc = tc_pgpproc_sign(p->helpers, p->homedir, p->signer, entity,
+		    len, out, err);
+		goto out;
+	}
 	if ((e = gpgme_data_new_from_mem(&in, entity, len, 0)) != 0 ||
 	    (e = gpgme_data_new(&sigd)) != 0) {
 		rc = tc_err_set(err, TC_EPERMFAIL, "signing: %s",
@@ -714,6 +731,12 @@ tc_pgp_encrypt_entity(struct tc_pgp *p, const char *const *fprs, size_t n,
 	for (i = 0; i < n; i++)
 		if ((rc = usable_key(p, fprs[i], &keys[i], err)) < 0)
 			goto out;
+	/* Checked here against this snapshot, and again in the helper. */
+	if (p->helpers != NULL) {
+		rc = tc_pgpproc_encrypt(p->helpers, p->homedir, p->signer, fprs,
+		    n, entity, len, out, err);
+		goto out;
+	}
 	if ((e = gpgme_data_new_from_mem(&in, entity, len, 0)) != 0 ||
 	    (e = gpgme_data_new(&ct)) != 0) {
 		rc = tc_err_set(err, TC_EPERMFAIL, "encrypting: %s",

@@ -19,6 +19,7 @@
 #include "tocsin/mem.h"
 #include "tocsin/outbox.h"
 #include "tocsin/pgp.h"
+#include "tocsin/pgpproc.h"
 #include "tocsin/puller.h"
 #include "tocsin/registry.h"
 #include "tocsin/spool.h"
@@ -29,6 +30,9 @@
 
 static _Thread_local struct tc_pgp *tl_pgp;
 static _Thread_local unsigned       tl_gen;
+/* The gpg helper processes, set before the first job and freed after the
+ * last (NULL: gpg.helpers is false, gpg runs from tocsind). */
+static struct tc_pgpproc *helpers;
 
 struct tc_pgp *
 tc_daemon_thread_pgp(const struct tc_config *cfg, unsigned generation,
@@ -41,6 +45,8 @@ tc_daemon_thread_pgp(const struct tc_config *cfg, unsigned generation,
 	if (tc_pgp_new(cfg->gpg.homedir, cfg->gpg.signing_key, &tl_pgp, err) <
 	    0)
 		return NULL;
+	if (helpers != NULL && cfg->gpg.helpers)
+		tc_pgp_use_helpers(tl_pgp, helpers);
 	tl_gen = generation;
 	return tl_pgp;
 }
@@ -147,8 +153,7 @@ index_schedule(struct tc_daemon *d)
 }
 
 static void
-on_notify(struct tc_dbq *q, const char *channel, const char *payload,
-    void *arg)
+on_notify(struct tc_dbq *q, const char *channel, const char *payload, void *arg)
 {
 	struct tc_daemon *d = arg;
 
@@ -210,7 +215,8 @@ on_pulled(const char *feed, int status, const char *file, const char *etag,
 	static const char sql[] =
 	    "INSERT INTO feed (name, format, source, schedule_s, default_tlp,"
 	    "  state, etag, last_modified, last_run_at, last_error)"
-	    " VALUES ($1, $2, $3, $4::int, $5::tlp_label, $6, $7, $8, now(), $9)"
+	    " VALUES ($1, $2, $3, $4::int, $5::tlp_label, $6, $7, $8, now(), "
+	    "$9)"
 	    " ON CONFLICT (name) DO UPDATE SET format = excluded.format,"
 	    "  source = excluded.source, schedule_s = excluded.schedule_s,"
 	    "  default_tlp = excluded.default_tlp, state = excluded.state,"
@@ -226,8 +232,9 @@ on_pulled(const char *feed, int status, const char *file, const char *etag,
 		if (strcmp(d->cfg->feeds[i].name, feed) == 0)
 			f = &d->cfg->feeds[i];
 	if (status < 0)
-		tc_log_warning(TC_LOG_FEED, "feed=%s result=pull_failed err=\"%s\"",
-		    tc_esc(feed), tc_esc(error ? error : tc_strerror(status)));
+		tc_log_warning(TC_LOG_FEED,
+		    "feed=%s result=pull_failed err=\"%s\"", tc_esc(feed),
+		    tc_esc(error ? error : tc_strerror(status)));
 	else
 		tc_log_info(TC_LOG_FEED, "feed=%s result=pulled file=%s",
 		    tc_esc(feed), file ? tc_esc(file) : "(not modified)");
@@ -243,8 +250,8 @@ on_pulled(const char *feed, int status, const char *file, const char *etag,
 		params[5] = status < 0 ? "failed" : "idle";
 		params[6] = etag;
 		params[7] = last_modified;
-		params[8] = status < 0 ? (error ? error : tc_strerror(status)) :
-					 NULL;
+		params[8] =
+		    status < 0 ? (error ? error : tc_strerror(status)) : NULL;
 		(void)tc_dbq_exec(d->dbq, sql, 9, params, on_feed_stored, d);
 	}
 	if (file != NULL && d->spool != NULL)
@@ -337,8 +344,8 @@ on_control_closed(void *arg)
 static void
 maybe_stopped(struct tc_daemon *d)
 {
-	if (d->closed || d->jobs > 0 || d->claiming ||
-	    d->records_pending > 0 || d->feed_busy)
+	if (d->closed || d->jobs > 0 || d->claiming || d->records_pending > 0 ||
+	    d->feed_busy)
 		return;
 	d->closed = true;
 	if (d->spool != NULL) {
@@ -375,8 +382,9 @@ on_stop_signal(uv_signal_t *s, int signum)
 
 	if (d->stopping)
 		return;
-	tc_log_notice(TC_LOG_BASE, "signal=%d result=stopping jobs=%u "
-				   "smtp_sessions=%u",
+	tc_log_notice(TC_LOG_BASE,
+	    "signal=%d result=stopping jobs=%u "
+	    "smtp_sessions=%u",
 	    signum, d->jobs, d->sessions);
 	d->stopping = true;
 	atomic_store(&d->stop_requested, true);
@@ -452,8 +460,8 @@ startup_checks(struct tc_daemon *d, struct tc_err *err)
 	    NULL)
 		return TC_EINPUT;
 	/* The signing key must work before any mail is composed. */
-	if ((rc = tc_pgp_new(d->cfg->gpg.homedir, d->cfg->gpg.signing_key,
-		 &pgp, err)) < 0)
+	if ((rc = tc_pgp_new(d->cfg->gpg.homedir, d->cfg->gpg.signing_key, &pgp,
+		 err)) < 0)
 		return rc;
 	tc_pgp_free(pgp);
 	return 0;
@@ -488,6 +496,15 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 		uv_loop_close(&loop);
 		return 1;
 	}
+	if (cfg->gpg.helpers) {
+		/* The running binary, whatever replaced it on disk since. */
+		char *const argv[] = { (char *)(uintptr_t) "tocsind",
+			(char *)(uintptr_t) "--gpg-helper", NULL };
+
+		helpers = tc_pgpproc_new("/proc/self/exe", argv,
+		    cfg->gpg.workers, &err);
+		TC_REQUIRE(helpers != NULL);
+	}
 	if (tc_dbq_new(&loop, cfg->db.conninfo, "tocsind", on_db_state, &d,
 		&d.dbq, &err) < 0 ||
 	    tc_dbq_listen(d.dbq, "registry", on_notify, &d) < 0 ||
@@ -501,9 +518,8 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 		tc_fatalx("tocsind: start-up failed");
 	}
 	if (any_pulled_feed(cfg) &&
-	    tc_dbq_exec(d.dbq,
-		"SELECT name, etag, last_modified FROM feed", 0, NULL,
-		on_validators, &d) < 0)
+	    tc_dbq_exec(d.dbq, "SELECT name, etag, last_modified FROM feed", 0,
+		NULL, on_validators, &d) < 0)
 		start_puller(&d);
 	uv_signal_init(&loop, &d.sig_term);
 	uv_signal_init(&loop, &d.sig_int);
@@ -536,6 +552,8 @@ tc_daemon_run(const char *config_path, struct tc_config *cfg)
 	tc_index_unref(d.idx);
 	tc_templates_unref(d.tpl);
 	tc_config_unref(d.cfg);
+	tc_pgpproc_free(helpers);
+	helpers = NULL;
 	tc_log_notice(TC_LOG_BASE, "result=stopped");
 	return d.exit_code;
 }

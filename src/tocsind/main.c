@@ -11,6 +11,7 @@
 #include "tocsin/config.h"
 #include "tocsin/log.h"
 #include "tocsin/pgp.h"
+#include "tocsin/pgpproc.h"
 
 #define DEFAULT_CONFIG "/etc/tocsin/tocsin.yaml"
 
@@ -32,13 +33,14 @@ set_threadpool(const struct tc_config *cfg)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: tocsind [-c CONFIG] [-D] [-n [-v]] [-V]\n"
-		    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
-		    "  -D       detach: run in the background, log to syslog\n"
-		    "  -n       check the configuration, print \"configuration "
-		    "OK\"\n"
-		    "  -v       with -n: print the effective configuration\n"
-		    "  -V       print the version\n");
+	fprintf(fp,
+	    "usage: tocsind [-c CONFIG] [-D] [-n [-v]] [-V]\n"
+	    "  -c FILE  configuration (default " DEFAULT_CONFIG ")\n"
+	    "  -D       detach: run in the background, log to syslog\n"
+	    "  -n       check the configuration, print \"configuration "
+	    "OK\"\n"
+	    "  -v       with -n: print the effective configuration\n"
+	    "  -V       print the version\n");
 }
 
 int
@@ -50,6 +52,21 @@ main(int argc, char **argv)
 	struct tc_err     err;
 	int               ch, check = 0, verbose = 0, detach = 0;
 
+	/* tocsind starts its gpg helpers as itself with this argument and
+	 * their socket on fd 3 (pgpproc.h). */
+	if (argc == 2 && strcmp(argv[1], "--gpg-helper") == 0) {
+		struct stat st;
+
+		if (fstat(TC_PGPPROC_FD, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+			fprintf(stderr,
+			    "tocsind: --gpg-helper is how tocsind "
+			    "starts its own gpg helpers; it is not "
+			    "run by hand\n");
+			return 2;
+		}
+		tc_log_open("tocsind-gpg", false);
+		return tc_pgpproc_serve(TC_PGPPROC_FD);
+	}
 	if (path == NULL || *path == '\0')
 		path = DEFAULT_CONFIG;
 	while ((ch = getopt(argc, argv, "c:DnvVh")) != -1) {
@@ -99,8 +116,9 @@ main(int argc, char **argv)
 	}
 	if (geteuid() == 0) {
 		tc_config_unref(cfg);
-		fprintf(stderr, "tocsind: refusing to run as root: start it as "
-				"the service user (see tocsind.service)\n");
+		fprintf(stderr,
+		    "tocsind: refusing to run as root: start it as "
+		    "the service user (see tocsind.service)\n");
 		return 1;
 	}
 	set_threadpool(cfg);

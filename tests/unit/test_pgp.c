@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,9 +24,22 @@
 #include "tocsin/mem.h"
 #include "tocsin/mime.h"
 #include "tocsin/pgp.h"
+#include "tocsin/pgpproc.h"
 #include "tocsin/str.h"
 
 #define ARGS_MAX 32
+
+/* Every test that signs or encrypts runs twice: in process, and through
+ * gpg helper processes (this binary started with --gpg-helper), whose
+ * results and errors must be the same. */
+static struct tc_pgpproc *helpers;
+static int                in_process = 0, via_helpers = 1;
+
+static int
+uses_helpers(void **state)
+{
+	return *state != NULL && *(const int *)*state == via_helpers;
+}
 
 static char root[64], home_s[96], home_a[96], home_b[96];
 static char fpr_csirt[41], fpr_a[41], fpr_b[41], fpr_expired[41],
@@ -413,6 +429,17 @@ hash_field(const char *status, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The CSIRT's struct tc_pgp, in process or using the helpers. */
+static int
+new_csirt_pgp(void **state, struct tc_pgp **p, struct tc_err *err)
+{
+	int rc = tc_pgp_new(home_s, fpr_csirt, p, err);
+
+	if (rc == 0 && uses_helpers(state))
+		tc_pgp_use_helpers(*p, helpers);
+	return rc;
+}
+
 static void
 test_new_refuses_unusable_signing_keys(void **state)
 {
@@ -474,7 +501,7 @@ test_check_key_reasons(void **state)
 	char           buf[128], lower[41];
 	(void)state;
 
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	assert_int_equal(tc_pgp_check_key(p, fpr_a, &err), 0);
 	assert_int_equal(tc_pgp_check_key(p, fpr_b, &err), 0);
 	for (size_t i = 0; i < 41; i++)
@@ -522,7 +549,7 @@ test_sign_entity(void **state)
 	(void)state;
 
 	make_entity(&e);
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	tc_buf_puts(&out, "Subject: kept\r\n"); /* appended after this */
 	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &out, &err), 0);
 	assert_true(strncmp(out.data,
@@ -584,7 +611,7 @@ test_micalg_follows_gpg(void **state)
 	snprintf(path, sizeof(path), "%s/gpg.conf", home_s);
 	write_file(path, conf, strlen(conf));
 	make_entity(&e);
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &out, &err), 0);
 	write_file(path, "no-random-seed-file\n", 20);
 	param(out.data, "micalg=", micalg, sizeof(micalg));
@@ -608,7 +635,7 @@ test_sign_refuses_bad_entities(void **state)
 	const char     nul[] = "Content-Type: text/plain\r\n\r\na\0b\r\n";
 	(void)state;
 
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	tc_buf_puts(&out, "prefix");
 #define BAD(s_, n_, code, why)                                              \
 	do {                                                                \
@@ -706,7 +733,7 @@ test_encrypt_signed_entity(void **state)
 	(void)state;
 
 	make_entity(&e);
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &s, &err), 0);
 	assert_int_equal(
 	    tc_pgp_encrypt_entity(p, to_a, 1, s.data, s.len, &enc, &err), 0);
@@ -758,7 +785,7 @@ test_encrypt_two_recipients(void **state)
 	(void)state;
 
 	make_entity(&e);
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	assert_int_equal(
 	    tc_pgp_encrypt_entity(p, to, 2, e.data, e.len, &enc, &err), 0);
 	assert_int_equal(decrypt(home_a, enc.data, &plain), 0);
@@ -792,7 +819,7 @@ test_encrypt_refuses_bad_keys(void **state)
 	memcpy(wrong, fpr_b, 41);
 	wrong[20] = wrong[20] == 'A' ? 'B' : 'A';
 	make_entity(&e);
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	tc_buf_puts(&out, "untouched");
 	for (size_t i = 0; i < TC_NELEM(bad); i++) {
 		const char *to[] = { fpr_a, bad[i] };
@@ -857,8 +884,10 @@ test_keyring_changes_are_seen(void **state)
 	(void)state;
 
 	make_entity(&e);
-	gen_key(home_a, "carol", 1, NULL, "1y", fpr_c);
-	assert_int_equal(tc_pgp_new(home_s, fpr_csirt, &p, &err), 0);
+	/* A new key each run (the test runs twice). */
+	gen_key(home_a, uses_helpers(state) ? "dave" : "carol", 1, NULL, "1y",
+	    fpr_c);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
 	assert_int_equal(tc_pgp_check_key(p, fpr_b, &err), 0);
 	snprintf(buf, sizeof(buf), "no key with fingerprint %s", fpr_c);
 	expect_bad(p, fpr_c, buf);
@@ -901,20 +930,305 @@ test_keyring_changes_are_seen(void **state)
 	tc_buf_deinit(&out);
 }
 
+/* --- through the gpg helpers ------------------------------------------- */
+
+/* Our children that are gpg helpers, by their command line. */
+static size_t
+helper_children(pid_t *out, size_t max)
+{
+	DIR           *dir = opendir("/proc");
+	struct dirent *de;
+	size_t         n = 0;
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL && n < max) {
+		char        path[300], buf[512];
+		const char *rp;
+		long        ppid = 0;
+		ssize_t     len;
+		int         fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* pid (comm) state ppid ... */
+		if ((rp = strrchr(buf, ')')) == NULL ||
+		    sscanf(rp + 1, " %*c %ld", &ppid) != 1 ||
+		    ppid != (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		if (memmem(buf, (size_t)len, "--gpg-helper", 12) != NULL)
+			out[n++] = (pid_t)strtol(de->d_name, NULL, 10);
+	}
+	closedir(dir);
+	return n;
+}
+
+/* The helper checks keys on its own snapshot too, and its errors come back
+ * as they were made there; nothing is appended on error. */
+static void
+test_helper_checks_keys_itself(void **state)
+{
+	struct tc_err err;
+	struct tc_buf e = TC_BUF_INIT, out = TC_BUF_INIT;
+	char          want[128];
+	(void)state;
+
+	make_entity(&e);
+	tc_buf_puts(&out, "untouched");
+	{
+		const char *to[] = { fpr_revoked };
+
+		assert_int_equal(tc_pgpproc_encrypt(helpers, home_s, fpr_csirt,
+				     to, 1, e.data, e.len, &out, &err),
+		    TC_EKEY);
+		snprintf(want, sizeof(want), "key %s is revoked", fpr_revoked);
+		assert_non_null(strstr(err.msg, want));
+	}
+	{
+		const char *to[] = { subfpr_a };
+
+		assert_int_equal(tc_pgpproc_encrypt(helpers, home_s, fpr_csirt,
+				     to, 1, e.data, e.len, &out, &err),
+		    TC_EKEY);
+		assert_non_null(strstr(err.msg, "no key with fingerprint"));
+	}
+	/* A signer without its secret key in the homedir. */
+	assert_int_equal(
+	    tc_pgpproc_sign(helpers, home_s, fpr_a, e.data, e.len, &out, &err),
+	    TC_EKEY);
+	snprintf(want, sizeof(want), "signing key %s: no secret key", fpr_a);
+	assert_non_null(strstr(err.msg, want));
+	/* Not CRLF text: refused by pgp.c inside the helper. */
+	assert_int_equal(
+	    tc_pgpproc_sign(helpers, home_s, fpr_csirt, "a\nb", 3, &out, &err),
+	    TC_EINPUT);
+	assert_string_equal(out.data, "untouched");
+	/* And the right signer again works (its tc_pgp made anew). */
+	assert_int_equal(tc_pgpproc_sign(helpers, home_s, fpr_csirt, e.data,
+			     e.len, &out, &err),
+	    0);
+	assert_true(strncmp(out.data, "untouchedContent-Type: multipart/signed",
+			39) == 0);
+	assert_non_null(strstr(out.data, "-----END PGP SIGNATURE-----"));
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+}
+
+/* A helper killed between two calls is replaced, and the call works. */
+static void
+test_helper_replaced_after_kill(void **state)
+{
+	struct tc_pgp *p = NULL;
+	struct tc_err  err;
+	struct tc_buf  e = TC_BUF_INIT, out = TC_BUF_INIT;
+	pid_t          kids[8];
+	size_t         n;
+	unsigned long  spawned;
+
+	make_entity(&e);
+	assert_int_equal(new_csirt_pgp(state, &p, &err), 0);
+	assert_int_equal(tc_pgp_sign_entity(p, e.data, e.len, &out, &err), 0);
+	n = helper_children(kids, 8);
+	assert_true(n >= 1 && n <= 2); /* never more than asked for */
+	spawned = tc_pgpproc_spawned(helpers);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(kill(kids[i], SIGKILL), 0);
+	for (int i = 0; i < 2 * (int)n; i++) {
+		tc_buf_reset(&out);
+		assert_int_equal(
+		    tc_pgp_sign_entity(p, e.data, e.len, &out, &err), 0);
+		assert_non_null(strstr(out.data, "BEGIN PGP SIGNATURE"));
+	}
+	assert_true(tc_pgpproc_spawned(helpers) > spawned);
+	/* The dead ones were reaped: only live helpers are our children. */
+	n = helper_children(kids, 8);
+	assert_true(n >= 1 && n <= 2);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(kill(kids[i], 0), 0);
+	tc_pgp_free(p);
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+}
+
+struct par_arg {
+	struct tc_pgp *p;
+	int            fails;
+	unsigned char  done;
+	char           why[TC_ERR_MSG_MAX];
+};
+
+static void *
+par_thread(void *arg)
+{
+	struct par_arg *a = arg;
+	struct tc_err   err;
+	struct tc_buf   e = TC_BUF_INIT, out = TC_BUF_INIT;
+	const char     *to[] = { fpr_a };
+
+	make_entity(&e);
+	for (int i = 0; i < 4; i++) {
+		tc_buf_reset(&out);
+		if (tc_pgp_sign_entity(a->p, e.data, e.len, &out, &err) != 0 ||
+		    tc_pgp_encrypt_entity(a->p, to, 1, out.data, out.len, &out,
+			&err) != 0) {
+			a->fails++;
+			snprintf(a->why, sizeof(a->why), "%s", err.msg);
+		}
+	}
+	a->done = 1;
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+	return NULL;
+}
+
+/* Four threads share two helpers: every call is answered, and no more
+ * than two helpers ever run.  Each thread's struct tc_pgp is made and its
+ * key snapshot taken here first, so that the threads only talk to the
+ * helpers. */
+static void
+test_helpers_shared_by_threads(void **state)
+{
+	pthread_t      t[4];
+	struct par_arg a[4];
+	struct tc_err  err;
+	pid_t          kids[8];
+
+	memset(a, 0, sizeof(a));
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(new_csirt_pgp(state, &a[i].p, &err), 0);
+		assert_int_equal(tc_pgp_check_key(a[i].p, fpr_a, &err), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, par_thread, &a[i]),
+		    0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		if (a[i].fails != 0)
+			fail_msg("thread %d: %d failures, last: %s", i,
+			    a[i].fails, a[i].why);
+		assert_int_equal(a[i].done, 1);
+		tc_pgp_free(a[i].p);
+	}
+	assert_int_equal(helper_children(kids, 8), 2);
+}
+
+/* tc_pgpproc_free() stops its helpers: none is left running or a zombie. */
+static void
+test_helpers_stopped_when_freed(void **state)
+{
+	struct tc_pgpproc *pp;
+	struct tc_err      err;
+	struct tc_buf      e = TC_BUF_INIT, out = TC_BUF_INIT;
+	pid_t              before[8], after[8];
+	size_t             nb, na;
+	char               exe[256];
+	ssize_t     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *const argv[] = { exe, (char *)(uintptr_t) "--gpg-helper", NULL };
+	(void)state;
+
+	assert_true(len > 0);
+	exe[len] = '\0';
+	assert_null(tc_pgpproc_new(exe, argv, 0, &err));
+	assert_non_null(strstr(err.msg, "must be 1 to"));
+	pp = tc_pgpproc_new(exe, argv, 1, &err);
+	assert_non_null(pp);
+	nb = helper_children(before, 8);
+	make_entity(&e);
+	assert_int_equal(
+	    tc_pgpproc_sign(pp, home_s, fpr_csirt, e.data, e.len, &out, &err),
+	    0);
+	assert_int_equal(helper_children(after, 8), nb + 1);
+	tc_pgpproc_free(pp);
+	na = helper_children(after, 8);
+	assert_int_equal(na, nb);
+	/* A program that is not there: a temporary failure, said so. */
+	{
+		char *const bad[] = { (char *)(uintptr_t) "nope", NULL };
+
+		pp = tc_pgpproc_new("/nonexistent/tocsind", bad, 1, &err);
+		assert_non_null(pp);
+		tc_buf_reset(&out);
+		assert_int_equal(tc_pgpproc_sign(pp, home_s, fpr_csirt, e.data,
+				     e.len, &out, &err),
+		    TC_ETEMPFAIL);
+		assert_non_null(strstr(err.msg, "gpg helper"));
+		assert_int_equal(out.len, 0);
+		tc_pgpproc_free(pp);
+	}
+	tc_buf_deinit(&e);
+	tc_buf_deinit(&out);
+}
+
+static int
+setup_all(void **state)
+{
+	char        exe[256];
+	ssize_t     len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *const argv[] = { exe, (char *)(uintptr_t) "--gpg-helper", NULL };
+	struct tc_err err;
+
+	if (setup_keys(state) != 0 || len <= 0)
+		return -1;
+	exe[len] = '\0';
+	/* The real path, not /proc/self/exe: under valgrind that would be
+	 * valgrind itself. */
+	helpers = tc_pgpproc_new(exe, argv, 2, &err);
+	return helpers == NULL ? -1 : 0;
+}
+
+static int
+teardown_all(void **state)
+{
+	tc_pgpproc_free(helpers);
+	helpers = NULL;
+	return teardown_keys(state);
+}
+
+#define BOTH(f)                                                  \
+	{ #f, f, NULL, NULL, &in_process },                      \
+	{                                                        \
+#f " (gpg helpers)", f, NULL, NULL, &via_helpers \
+	}
+#define HELPERS(f)                              \
+	{                                       \
+#f, f, NULL, NULL, &via_helpers \
+	}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_refuses_unusable_signing_keys),
 		cmocka_unit_test(test_check_key_reasons),
-		cmocka_unit_test(test_sign_entity),
-		cmocka_unit_test(test_micalg_follows_gpg),
-		cmocka_unit_test(test_sign_refuses_bad_entities),
-		cmocka_unit_test(test_encrypt_signed_entity),
-		cmocka_unit_test(test_encrypt_two_recipients),
-		cmocka_unit_test(test_encrypt_refuses_bad_keys),
-		cmocka_unit_test(test_keyring_changes_are_seen),
+		BOTH(test_sign_entity),
+		BOTH(test_micalg_follows_gpg),
+		BOTH(test_sign_refuses_bad_entities),
+		BOTH(test_encrypt_signed_entity),
+		BOTH(test_encrypt_two_recipients),
+		BOTH(test_encrypt_refuses_bad_keys),
+		BOTH(test_keyring_changes_are_seen),
+		HELPERS(test_helper_checks_keys_itself),
+		HELPERS(test_helper_replaced_after_kill),
+		HELPERS(test_helpers_shared_by_threads),
+		HELPERS(test_helpers_stopped_when_freed),
 	};
 
-	return cmocka_run_group_tests(tests, setup_keys, teardown_keys);
+	if (argc == 2 && strcmp(argv[1], "--gpg-helper") == 0)
+		return tc_pgpproc_serve(TC_PGPPROC_FD);
+	return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
