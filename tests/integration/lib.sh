@@ -63,7 +63,7 @@ write_config() {
 	chmod -R a+rX "$T/templates"
 	cat >"$T/tocsin.yaml" <<YAML
 smtp: {from: cert@csirt.example, from_name: "CSIRT Early Warning", host: 127.0.0.1, port: ${SMTP_PORT:-25}, starttls: off, timeout: 10s}
-gpg: {signing_key: ${CSIRT_FPR:-0123456789ABCDEF0123456789ABCDEF01234567}, homedir: $T/gnupg}
+gpg: {signing_key: ${CSIRT_FPR:-0123456789ABCDEF0123456789ABCDEF01234567}, homedir: $T/gnupg, helpers: ${GPG_HELPERS:-true}}
 paths: {spool_dir: $T/spool, templates_dir: $T/templates}
 service: {reference_prefix: TEST-EWS, control_socket: $T/run/control.sock, analysts_group: $(id -gn "$(service_user)"), suppression_window: 1d}
 YAML

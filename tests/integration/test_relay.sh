@@ -26,7 +26,9 @@ cat >>"$T/registry.yaml" <<YAML
   - {name: Transport Sector Authority, sectors: [transport], email: cyber@transport-authority.example,
      pgp_fingerprint: "$NOKEY", language: en}
 YAML
-write_config "outbox: {backoff_base: 1s, backoff_max: 2s, lease: 30s}" \
+# gpg in tocsind itself here (gpg.helpers: false): that path stays tested
+# end to end too.
+GPG_HELPERS=false write_config "outbox: {backoff_base: 1s, backoff_max: 2s, lease: 30s}" \
     "feeds: [{name: ssgreen, format: shadowserver, default_tlp: GREEN}, {name: ssamber, format: shadowserver, default_tlp: AMBER}, {name: misp, format: misp, default_tlp: RED}]"
 $TOCSINCTL db migrate >/dev/null
 $TOCSINCTL entity import "$T/registry.yaml" >/dev/null
@@ -233,6 +235,8 @@ expect_grep '^Health Sector Authority <cyber@health-authority.example>: empty$' 
 expect_eq "relay messages" "$(sql "SELECT count(*) FROM message WHERE kind='relay'")" 4
 
 echo "== tocsind not running"
+expect_eq "no gpg helpers with gpg.helpers: false" \
+    "$(pgrep -P "$TOCSIND_PID" -f -- '--gpg-helper' | wc -l)" 0
 stop_tocsind
 expect_grep 'result=stopped' "$T/tocsind.log"
 expect_no_grep 'result=unclean' "$T/tocsind.log"

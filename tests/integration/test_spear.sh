@@ -189,8 +189,16 @@ drop "$T/2026-11-30-scan_rdp-be-007.csv"
 wait_for 60 mails_are $((before + 1))
 expect_grep '^\[TLP:AMBER\+STRICT\] \[HUP-EWS-[0-9]{4}-[0-9]{6}\]' <(read_mail "$(mails | tail -1)" | jq -r .outer.Subject)
 
+echo "== gpg ran in tocsind's helpers (gpg.helpers: true by default)"
+helpers=$(pgrep -P "$TOCSIND_PID" -f -- '--gpg-helper' | wc -l)
+[ "$helpers" -ge 1 ] && [ "$helpers" -le 2 ] || fail "tocsind has $helpers gpg helpers, want 1 or 2 (gpg.workers)"
+helper_pids=$(pgrep -P "$TOCSIND_PID" -f -- '--gpg-helper')
+
 echo "== SIGTERM: a clean stop"
 stop_tocsind
+for p in $helper_pids; do
+	kill -0 "$p" 2>/dev/null && fail "gpg helper $p still runs after tocsind stopped"
+done
 expect_grep 'result=stopped' "$T/tocsind.log"
 expect_no_grep 'result=unclean' "$T/tocsind.log"
 expect_eq "nothing left sending" "$(sql "SELECT count(*) FROM message WHERE state='sending'")" 0
