@@ -456,8 +456,11 @@ struct approve;
 struct approve_slice {
 	uv_work_t       req;
 	struct approve *ap;
+	size_t          slice, slices;
 	size_t          from, to; /* recipients [from, to) */
-	bool            stopped;  /* written by slice_work only */
+	/* Written by slice_work only: */
+	bool   stopped;  /* at shutdown, before the end of the slice */
+	size_t composed; /* recipients done when it stopped */
 };
 
 struct approve {
@@ -689,6 +692,7 @@ slice_work(uv_work_t *req)
 		/* At shutdown the approval fails: stop early. */
 		if (atomic_load(ap->stop)) {
 			job->stopped = true;
+			job->composed = i - job->from;
 			return;
 		}
 		tc_advisory_compose(&m, ap->rcpt + i, k, pgp, perr.msg, ap->tpl,
@@ -705,8 +709,21 @@ slice_done(uv_work_t *req, int status)
 
 	if (status < 0)
 		ap->failed = "cancelled";
-	if (job->stopped)
+	if (job->stopped) {
 		ap->stopped = true;
+		tc_log_notice(TC_LOG_CTL,
+		    "reference=%s action=advisory.compose_stopped "
+		    "slice=%zu/%zu "
+		    "composed=%zu recipients=%zu",
+		    ap->a.reference, job->slice + 1, job->slices, job->composed,
+		    job->to - job->from);
+	} else if (status >= 0) {
+		tc_log_info(TC_LOG_CTL,
+		    "reference=%s action=advisory.composed slice=%zu/%zu "
+		    "recipients=%zu",
+		    ap->a.reference, job->slice + 1, job->slices,
+		    job->to - job->from);
+	}
 	free(job);
 	if (--ap->composing > 0)
 		return;
@@ -733,6 +750,8 @@ start_compose(struct approve *ap)
 		struct approve_slice *job = tc_xcalloc(1, sizeof(*job));
 
 		job->ap = ap;
+		job->slice = s;
+		job->slices = slices;
 		job->from = ap->n * s / slices;
 		job->to = ap->n * (s + 1) / slices;
 		if (uv_queue_work(d->loop, &job->req, slice_work, slice_done) <
