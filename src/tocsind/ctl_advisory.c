@@ -712,9 +712,8 @@ slice_done(uv_work_t *req, int status)
 	if (job->stopped) {
 		ap->stopped = true;
 		tc_log_notice(TC_LOG_CTL,
-		    "reference=%s action=advisory.compose_stopped "
-		    "slice=%zu/%zu "
-		    "composed=%zu recipients=%zu",
+		    "reference=%s action=advisory.compose_stopped slice=%zu/%zu"
+		    " composed=%zu recipients=%zu",
 		    ap->a.reference, job->slice + 1, job->slices, job->composed,
 		    job->to - job->from);
 	} else if (status >= 0) {

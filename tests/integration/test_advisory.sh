@@ -460,13 +460,15 @@ as tc_ana1 advisory queue "$T/many-adv.yaml" >"$T/qs.out"
 RS=$(ref_of "$T/qs.out")
 expect_grep "200 recipients" "$T/qs.out"
 # The sender is idle (every earlier message is sent or held), so a gpg
-# of the service user is the approval composing.
-expect_eq "no gpg running yet" "$(pgrep -u "$(service_user)" -x gpg | wc -l)" 0
+# on this daemon's keyring (gpgme passes --homedir; gpg-agent does not
+# match "gpg ") is the approval composing.
+composing() { pgrep -u "$(service_user)" -f "gpg .*--homedir $T/gnupg" >/dev/null; }
+expect_eq "no gpg running yet" "$(composing && echo yes || echo no)" no
 rc=0
 as tc_ana2 advisory approve "$RS" >"$T/as.out" 2>"$T/as.err" &
 apid=$!
 for _ in $(seq 1500); do
-	pgrep -u "$(service_user)" -x gpg >/dev/null && break
+	composing && break
 	sleep 0.02
 done
 kill -TERM "$(cat "$T/tocsind.pid")"
