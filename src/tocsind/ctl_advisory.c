@@ -9,17 +9,19 @@
  *                                 (or, once dispatched, its messages).
  *   advisory.approve {reference}  four eyes: refused to the analyst who
  *                                 queued it when service.four_eyes is on;
- *                                 else targeting → compose → one
- *                                 transaction (messages + dispatched +
- *                                 audit) → the sender is kicked; a
- *                                 TLP:CLEAR advisory is then published.
+ *                                 else targeting → compose (gpg.workers
+ *                                 jobs in parallel) → one transaction
+ *                                 (messages + dispatched + audit) → the
+ *                                 sender is kicked; a TLP:CLEAR advisory
+ *                                 is then published.
  *   advisory.cancel {reference}   a queued advisory only.
  *   preview {reference, contact}  the inner entity that contact would read,
  *                                 before signing and encryption.
  *
  * Anything that reads more than one statement or composes mail is a pool
- * job with its own blocking connection (like feedrun.c); list and cancel
- * are one statement each on the loop's dbq. */
+ * job with its own blocking connection (like feedrun.c); approval is
+ * three stages of them (see its section); list and cancel are one
+ * statement each on the loop's dbq. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,6 @@ struct adv_job {
 	struct ctl_req      *r;
 	struct tc_config    *cfg;
 	struct tc_templates *tpl;
-	unsigned             generation;
 	char                 user[TC_CONTROL_USER_MAX];
 	unsigned             uid;
 	json_t              *args; /* a deep copy: the pool owns it */
@@ -56,7 +57,6 @@ struct adv_job {
 	json_t              *result; /* set by fn */
 	struct tc_err        err;
 	int                  rc;
-	bool                 kick; /* messages were queued */
 };
 
 static const char *
@@ -90,8 +90,6 @@ job_done(uv_work_t *req, int status)
 		ctl_fail(j->r, "%s", j->err.msg);
 	else
 		ctl_ok(j->r, j->result);
-	if (j->kick)
-		tc_sender_kick(d);
 	json_decref(j->result);
 	json_decref(j->args);
 	tc_templates_unref(j->tpl);
@@ -109,7 +107,6 @@ job_start(struct ctl_req *r, adv_fn fn)
 	j->r = r;
 	j->cfg = tc_config_ref(d->cfg);
 	j->tpl = tc_templates_ref(d->tpl);
-	j->generation = d->generation;
 	snprintf(j->user, sizeof(j->user), "%s", r->peer.user);
 	j->uid = (unsigned)r->peer.uid;
 	j->args = json_deep_copy(r->args);
@@ -435,146 +432,423 @@ ctl_advisory_show(struct ctl_req *r)
 }
 
 /* --- advisory.approve ------------------------------------------------------
- */
+ *
+ *   check (1 job: load, state, four eyes, targets sorted by language)
+ *   → compose (gpg.workers jobs in parallel, each a contiguous slice of
+ *   the recipients with its own thread's tc_pgp)
+ *   → commit (1 job: the messages, the state change and the audit rows
+ *   in one transaction, then publication)
+ *   → the reply and the sender's kick, on the loop.
+ *
+ * Nothing but the four-eyes refusal's audit row is written before the
+ * commit, so a failure at any stage, shutdown included, leaves the
+ * advisory queued without a message.  A slice is composed APPROVE_BATCH
+ * recipients at a time, the stop flag read between batches: each batch
+ * signs once per language it holds (the recipients being sorted by
+ * language, usually one), and a SIGTERM waits for one batch per worker,
+ * not for the whole advisory.  The approval counts as one daemon job from
+ * the first stage to the reply. */
+
+#define APPROVE_BATCH 32 /* recipients composed between stop checks */
+
+struct approve;
+
+struct approve_slice {
+	uv_work_t       req;
+	struct approve *ap;
+	size_t          slice, slices;
+	size_t          from, to; /* recipients [from, to) */
+	/* Written by slice_work only: */
+	bool   stopped;  /* at shutdown, before the end of the slice */
+	size_t composed; /* recipients done when it stopped */
+};
+
+struct approve {
+	uv_work_t            req; /* the check, then the commit */
+	struct ctl_req      *r;
+	struct tc_config    *cfg;
+	struct tc_templates *tpl;
+	unsigned             generation;
+	char                 user[TC_CONTROL_USER_MAX];
+	unsigned             uid;
+	char                *reference; /* as asked, NULL if none */
+	atomic_bool         *stop;      /* the daemon's stop_requested */
+	/* Set by the check, read-only while composing: */
+	struct adv_row         a;
+	struct tc_notify_rcpt *rcpt; /* slices write disjoint ranges */
+	size_t                 n;
+	time_t                 now; /* the Date of every mail */
+	/* Loop thread, between the stages: */
+	unsigned    composing; /* slice jobs in flight */
+	const char *failed;    /* a slice job failed: why */
+	bool        stopped;   /* a slice stopped early */
+	/* Written by the check or the commit: */
+	json_t       *result;
+	struct tc_err err;
+	int           rc;
+	bool          kick; /* messages were queued */
+};
 
 static int
-approve_fn(struct adv_job *j, struct tc_db *db)
+rcpt_by_lang(const void *x, const void *y)
+{
+	const struct tc_notify_rcpt *a = x, *b = y;
+
+	return strcmp(a->lang, b->lang);
+}
+
+/* Answer the client (`error` NULL: the result), wake the sender when
+ * messages were queued, free the approval.  Loop thread. */
+static void
+approve_end(struct approve *ap, const char *error)
+{
+	struct tc_daemon *d = ap->r->d;
+
+	if (error != NULL)
+		ctl_fail(ap->r, "%s", error);
+	else
+		ctl_ok(ap->r, ap->result);
+	if (ap->kick)
+		tc_sender_kick(d);
+	json_decref(ap->result);
+	tc_advisory_targets_free(ap->rcpt, ap->n);
+	row_deinit(&ap->a);
+	free(ap->reference);
+	tc_templates_unref(ap->tpl);
+	tc_config_unref(ap->cfg);
+	free(ap);
+	tc_daemon_job_done(d); /* may complete a shutdown */
+}
+
+/* At shutdown between stages or while composing: nothing was committed. */
+static void
+approve_stopped(struct approve *ap)
+{
+	tc_err_set(&ap->err, TC_ETEMPFAIL,
+	    "tocsind is shutting down: %s was not approved, it stays queued",
+	    ap->a.reference);
+	approve_end(ap, ap->err.msg);
+}
+
+/* --- commit (pool) --- */
+
+static int
+approve_commit(struct approve *ap, struct tc_db *db)
 {
 	static const char upd[] =
 	    "UPDATE advisory SET state = 'dispatched', approved_by = $2,"
 	    "  approved_at = now() WHERE id = $1 AND state = 'queued'"
 	    " RETURNING extract(epoch FROM approved_at)::bigint";
-	struct adv_row          a;
-	struct tc_notify_rcpt  *r = NULL;
-	struct tc_advisory_mail m;
-	struct tc_notify        nt;
-	struct tc_pgp          *pgp;
-	struct tc_err           perr;
-	const char             *params[2];
-	char                    id[32];
-	PGresult               *res;
-	int                     n = 0, rc, queued = 0;
-	size_t                  held = 0;
-	time_t                  released = time(NULL);
+	struct adv_row  *a = &ap->a;
+	struct tc_notify nt;
+	struct tc_err    perr;
+	const char      *params[2];
+	char             id[32];
+	PGresult        *res;
+	int              rc, queued = 0;
+	size_t           held = 0;
+	time_t           released;
 
-	if ((rc = row_load(db, arg_str(j->args, "reference"), &a, &j->err)) <=
-	    0) {
-		row_deinit(&a);
-		return rc < 0 ? rc : TC_ENOTFOUND;
-	}
-	if (strcmp(a.state, "queued") != 0) {
-		rc = tc_err_set(&j->err, TC_EINPUT, "%s is %s, not queued",
-		    a.reference, a.state);
-		goto out;
-	}
-	if (j->cfg->service.four_eyes && strcmp(a.queued_by, j->user) == 0) {
-		rc = tc_err_set(&j->err, TC_EDENIED,
-		    "four eyes: %s was queued by %s, another analyst must "
-		    "approve it",
-		    a.reference, a.queued_by);
-		(void)audit(db, j->user, "advisory.approve_refused",
-		    a.reference,
-		    json_pack("{s:s, s:i}", "reason", "four eyes", "uid",
-			(int)j->uid),
-		    &perr);
-		goto out;
-	}
-	if ((rc = n = tc_advisory_targets(db, a.doc, &r, &j->err)) < 0)
-		goto out;
-	/* Compose outside the transaction (gpg is slow). */
-	pgp = tc_daemon_thread_pgp(j->cfg, j->generation, &perr);
-	memset(&m, 0, sizeof(m));
-	m.doc = a.doc;
-	m.reference = a.reference;
-	m.advisory_id = a.id;
-	m.from_addr = j->cfg->smtp.from;
-	m.from_name = j->cfg->smtp.from_name;
-	tc_advisory_compose(&m, r, (size_t)n, pgp, perr.msg, j->tpl,
-	    time(NULL));
-	for (int i = 0; i < n; i++)
-		held += r[i].held_reason != NULL;
-	if ((rc = tc_db_begin(db, &j->err)) < 0)
-		goto out;
-	snprintf(id, sizeof(id), "%" PRId64, a.id);
+	for (size_t i = 0; i < ap->n; i++)
+		held += ap->rcpt[i].held_reason != NULL;
+	if ((rc = tc_db_begin(db, &ap->err)) < 0)
+		return rc;
+	snprintf(id, sizeof(id), "%" PRId64, a->id);
 	params[0] = id;
-	params[1] = j->user;
-	if ((res = tc_db_exec(db, "approve", upd, 2, params, &j->err)) ==
+	params[1] = ap->user;
+	if ((res = tc_db_exec(db, "approve", upd, 2, params, &ap->err)) ==
 	    NULL) {
 		rc = TC_EDB;
 		goto fail;
 	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		rc = tc_err_set(&j->err, TC_EINPUT,
-		    "%s was approved or cancelled meanwhile", a.reference);
+		rc = tc_err_set(&ap->err, TC_EINPUT,
+		    "%s was approved or cancelled meanwhile", a->reference);
 		goto fail;
 	}
 	released = (time_t)strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	memset(&nt, 0, sizeof(nt));
 	nt.kind = "advisory";
-	nt.tlp = tc_advisory_tlp(a.doc);
-	nt.reference = a.reference;
-	nt.advisory_id = a.id;
-	nt.rcpt = r;
-	nt.n_rcpt = (size_t)n;
-	if ((rc = queued = tc_notify_queue(db, &nt, &j->err)) < 0)
+	nt.tlp = tc_advisory_tlp(a->doc);
+	nt.reference = a->reference;
+	nt.advisory_id = a->id;
+	nt.rcpt = ap->rcpt;
+	nt.n_rcpt = ap->n;
+	if ((rc = queued = tc_notify_queue(db, &nt, &ap->err)) < 0)
 		goto fail;
-	if ((rc = audit(db, j->user, "advisory.approved", a.reference,
-		 json_pack("{s:s, s:i}", "queued_by", a.queued_by, "uid",
-		     (int)j->uid),
-		 &j->err)) < 0 ||
-	    (rc = audit(db, "tocsind", "advisory.dispatched", a.reference,
+	if ((rc = audit(db, ap->user, "advisory.approved", a->reference,
+		 json_pack("{s:s, s:i}", "queued_by", a->queued_by, "uid",
+		     (int)ap->uid),
+		 &ap->err)) < 0 ||
+	    (rc = audit(db, "tocsind", "advisory.dispatched", a->reference,
 		 json_pack("{s:i, s:i, s:s}", "messages", queued, "held",
 		     (int)held, "tlp", tc_tlp_name(nt.tlp)),
-		 &j->err)) < 0)
+		 &ap->err)) < 0)
 		goto fail;
-	if ((rc = tc_db_commit(db, &j->err)) < 0)
-		goto out;
-	j->kick = queued > 0;
-	j->result = json_pack("{s:s, s:s, s:i, s:i}", "reference", a.reference,
-	    "state", "dispatched", "recipients", n, "held", (int)held);
+	if ((rc = tc_db_commit(db, &ap->err)) < 0)
+		return rc;
+	ap->kick = queued > 0;
+	ap->result = json_pack("{s:s, s:s, s:i, s:i}", "reference",
+	    a->reference, "state", "dispatched", "recipients", (int)ap->n,
+	    "held", (int)held);
 	tc_log_notice(TC_LOG_CTL,
-	    "user=%s action=advisory.approved reference=%s recipients=%d "
+	    "user=%s action=advisory.approved reference=%s recipients=%zu "
 	    "held=%zu",
-	    tc_esc(j->user), a.reference, n, held);
+	    tc_esc(ap->user), a->reference, ap->n, held);
 	/* Publication: TLP:CLEAR only; a failure does not undo the mail. */
-	if (nt.tlp == TC_TLP_CLEAR && j->cfg->paths.publish_dir != NULL) {
+	if (nt.tlp == TC_TLP_CLEAR && ap->cfg->paths.publish_dir != NULL) {
 		struct tc_advisory_publisher pub;
 		char                         ns[300];
 
-		publisher(j->cfg, &pub, ns, sizeof(ns));
-		if (tc_advisory_publish(db, j->cfg->paths.publish_dir, a.doc,
-			a.reference, released, &pub, &perr) < 0) {
+		publisher(ap->cfg, &pub, ns, sizeof(ns));
+		if (tc_advisory_publish(db, ap->cfg->paths.publish_dir, a->doc,
+			a->reference, released, &pub, &perr) < 0) {
 			tc_log_err(TC_LOG_CTL,
 			    "reference=%s publish=failed err=\"%s\"",
-			    a.reference, tc_esc(perr.msg));
-			json_object_set_new(j->result, "publish_error",
+			    a->reference, tc_esc(perr.msg));
+			json_object_set_new(ap->result, "publish_error",
 			    json_string(perr.msg));
 		} else {
 			(void)audit(db, "tocsind", "advisory.published",
-			    a.reference,
+			    a->reference,
 			    json_pack("{s:s}", "dir",
-				j->cfg->paths.publish_dir),
+				ap->cfg->paths.publish_dir),
 			    &perr);
-			json_object_set_new(j->result, "published",
+			json_object_set_new(ap->result, "published",
 			    json_true());
 		}
 	}
-	rc = 0;
-	goto out;
+	return 0;
 fail:
 	tc_db_rollback(db);
-out:
-	tc_advisory_targets_free(r, n > 0 ? (size_t)n : 0);
-	row_deinit(&a);
 	return rc;
+}
+
+static void
+commit_work(uv_work_t *req)
+{
+	struct approve *ap = container_of(req, struct approve, req);
+	struct tc_db   *db;
+
+	if ((ap->rc = tc_db_connect(ap->cfg->db.conninfo, "tocsind-advisory",
+		 &db, &ap->err)) < 0)
+		return;
+	ap->rc = approve_commit(ap, db);
+	tc_db_close(db);
+}
+
+static void
+commit_done(uv_work_t *req, int status)
+{
+	struct approve *ap = container_of(req, struct approve, req);
+
+	if (status < 0)
+		approve_end(ap, "cancelled");
+	else if (ap->rc < 0)
+		approve_end(ap, ap->err.msg);
+	else
+		approve_end(ap, NULL);
+}
+
+static void
+start_commit(struct approve *ap)
+{
+	struct tc_daemon *d = ap->r->d;
+
+	if (d->stopping || ap->stopped) {
+		approve_stopped(ap);
+		return;
+	}
+	if (uv_queue_work(d->loop, &ap->req, commit_work, commit_done) < 0)
+		approve_end(ap, "cannot queue work");
+}
+
+/* --- compose (pool, gpg.workers jobs) --- */
+
+static void
+slice_work(uv_work_t *req)
+{
+	struct approve_slice *job =
+	    container_of(req, struct approve_slice, req);
+	struct approve         *ap = job->ap;
+	struct tc_advisory_mail m;
+	struct tc_pgp          *pgp;
+	struct tc_err           perr;
+
+	memset(&perr, 0, sizeof(perr));
+	pgp = tc_daemon_thread_pgp(ap->cfg, ap->generation, &perr);
+	memset(&m, 0, sizeof(m));
+	m.doc = ap->a.doc;
+	m.reference = ap->a.reference;
+	m.advisory_id = ap->a.id;
+	m.from_addr = ap->cfg->smtp.from;
+	m.from_name = ap->cfg->smtp.from_name;
+	for (size_t i = job->from; i < job->to; i += APPROVE_BATCH) {
+		size_t k =
+		    job->to - i < APPROVE_BATCH ? job->to - i : APPROVE_BATCH;
+
+		/* At shutdown the approval fails: stop early. */
+		if (atomic_load(ap->stop)) {
+			job->stopped = true;
+			job->composed = i - job->from;
+			return;
+		}
+		tc_advisory_compose(&m, ap->rcpt + i, k, pgp, perr.msg, ap->tpl,
+		    ap->now);
+	}
+}
+
+static void
+slice_done(uv_work_t *req, int status)
+{
+	struct approve_slice *job =
+	    container_of(req, struct approve_slice, req);
+	struct approve *ap = job->ap;
+
+	if (status < 0)
+		ap->failed = "cancelled";
+	if (job->stopped) {
+		ap->stopped = true;
+		tc_log_notice(TC_LOG_CTL,
+		    "reference=%s action=advisory.compose_stopped slice=%zu/%zu"
+		    " composed=%zu recipients=%zu",
+		    ap->a.reference, job->slice + 1, job->slices, job->composed,
+		    job->to - job->from);
+	} else if (status >= 0) {
+		tc_log_info(TC_LOG_CTL,
+		    "reference=%s action=advisory.composed slice=%zu/%zu "
+		    "recipients=%zu",
+		    ap->a.reference, job->slice + 1, job->slices,
+		    job->to - job->from);
+	}
+	free(job);
+	if (--ap->composing > 0)
+		return;
+	if (ap->failed != NULL)
+		approve_end(ap, ap->failed);
+	else
+		start_commit(ap);
+}
+
+static void
+start_compose(struct approve *ap)
+{
+	struct tc_daemon *d = ap->r->d;
+	size_t slices = ap->cfg->gpg.workers ? ap->cfg->gpg.workers : 1;
+
+	if (ap->n == 0) {
+		start_commit(ap); /* dispatched to nobody, as queued */
+		return;
+	}
+	if (slices > ap->n)
+		slices = ap->n;
+	ap->now = time(NULL);
+	for (size_t s = 0; s < slices; s++) {
+		struct approve_slice *job = tc_xcalloc(1, sizeof(*job));
+
+		job->ap = ap;
+		job->slice = s;
+		job->slices = slices;
+		job->from = ap->n * s / slices;
+		job->to = ap->n * (s + 1) / slices;
+		if (uv_queue_work(d->loop, &job->req, slice_work, slice_done) <
+		    0) {
+			/* Its recipients would have no mail: fail it all. */
+			free(job);
+			ap->failed = "cannot queue work";
+			continue;
+		}
+		ap->composing++;
+	}
+	if (ap->composing == 0)
+		approve_end(ap, ap->failed);
+}
+
+/* --- check (pool) --- */
+
+static int
+approve_check(struct approve *ap, struct tc_db *db)
+{
+	struct adv_row *a = &ap->a;
+	struct tc_err   perr;
+	int             rc, n;
+
+	if ((rc = row_load(db, ap->reference, a, &ap->err)) <= 0)
+		return rc < 0 ? rc : TC_ENOTFOUND;
+	if (strcmp(a->state, "queued") != 0)
+		return tc_err_set(&ap->err, TC_EINPUT, "%s is %s, not queued",
+		    a->reference, a->state);
+	if (ap->cfg->service.four_eyes && strcmp(a->queued_by, ap->user) == 0) {
+		rc = tc_err_set(&ap->err, TC_EDENIED,
+		    "four eyes: %s was queued by %s, another analyst must "
+		    "approve it",
+		    a->reference, a->queued_by);
+		(void)audit(db, ap->user, "advisory.approve_refused",
+		    a->reference,
+		    json_pack("{s:s, s:i}", "reason", "four eyes", "uid",
+			(int)ap->uid),
+		    &perr);
+		return rc;
+	}
+	if ((n = tc_advisory_targets(db, a->doc, &ap->rcpt, &ap->err)) < 0)
+		return n;
+	ap->n = (size_t)n;
+	/* Each slice then meets as few languages as the advisory allows. */
+	for (size_t i = 0; i < ap->n; i++)
+		ap->rcpt[i].lang = tc_advisory_lang(a->doc, ap->rcpt[i].lang);
+	if (ap->n > 1)
+		qsort(ap->rcpt, ap->n, sizeof(*ap->rcpt), rcpt_by_lang);
+	return 0;
+}
+
+static void
+check_work(uv_work_t *req)
+{
+	struct approve *ap = container_of(req, struct approve, req);
+	struct tc_db   *db;
+
+	if ((ap->rc = tc_db_connect(ap->cfg->db.conninfo, "tocsind-advisory",
+		 &db, &ap->err)) < 0)
+		return;
+	ap->rc = approve_check(ap, db);
+	tc_db_close(db);
+}
+
+static void
+check_done(uv_work_t *req, int status)
+{
+	struct approve *ap = container_of(req, struct approve, req);
+
+	if (status < 0)
+		approve_end(ap, "cancelled");
+	else if (ap->rc < 0)
+		approve_end(ap, ap->err.msg);
+	else if (ap->r->d->stopping)
+		approve_stopped(ap);
+	else
+		start_compose(ap);
 }
 
 void
 ctl_advisory_approve(struct ctl_req *r)
 {
-	job_start(r, approve_fn);
+	struct tc_daemon *d = r->d;
+	struct approve   *ap = tc_xcalloc(1, sizeof(*ap));
+	const char       *ref = arg_str(r->args, "reference");
+
+	ap->r = r;
+	ap->cfg = tc_config_ref(d->cfg);
+	ap->tpl = tc_templates_ref(d->tpl);
+	ap->generation = d->generation;
+	snprintf(ap->user, sizeof(ap->user), "%s", r->peer.user);
+	ap->uid = (unsigned)r->peer.uid;
+	ap->reference = ref != NULL ? tc_xstrdup(ref) : NULL;
+	ap->stop = &d->stop_requested;
+	tc_daemon_job_started(d);
+	if (uv_queue_work(d->loop, &ap->req, check_work, check_done) < 0)
+		approve_end(ap, "cannot queue work");
 }
 
 /* --- advisory.cancel -------------------------------------------------------

@@ -5,7 +5,9 @@
 # mail decrypted and verified as its recipient would; TLP:RED to the listed
 # contacts only; preview before encryption; cancel; every action in
 # audit_log and in `tocsinctl audit`; the Atom feed and the CSAF document
-# of the TLP:CLEAR advisory, and nothing published for the others.
+# of the TLP:CLEAR advisory, and nothing published for the others; 40
+# subscribers composed by both gpg workers, each mail read once; an
+# approval cut short by SIGTERM leaves nothing queued.
 [ "$(id -u)" -eq 0 ] || fail "this scenario creates analyst accounts: run it as root"
 setup_keys
 grp=$(id -gn "$(service_user)")
@@ -366,7 +368,119 @@ expect_grep '"action":"advisory.cancelled"' "$T/audit.json"
 expect_eq "audit --since future" "$($TOCSINCTL audit --since 2999-01-01 | wc -l)" 1
 expect_rc 2 $TOCSINCTL audit --since yesterday
 
+echo "== 40 subscribers: one approval composed by both gpg workers"
+# many_registry COUNT OUT: COUNT manufacturing entities (nobody else
+# subscribes to that sector), one contact each, many<NNN>@many.example in
+# fr, nl, de, en by turns; contact i pins line i of $T/many.fpr, cycling
+# ("-": no fingerprint).
+many_registry() {
+	python3 - "$1" "$T/many.fpr" >"$2" <<'PY'
+import sys
+n, fprs = int(sys.argv[1]), open(sys.argv[2]).read().split()
+print("entities:")
+for i in range(1, n + 1):
+    fpr = fprs[(i - 1) % len(fprs)]
+    pin = "" if fpr == "-" else ', pgp_fingerprint: "%s"' % fpr
+    print('  - name: Many %03d\n    enterprise_number: "0900000%03d"' % (i, i))
+    print("    kind: other\n    sector: manufacturing\n    language: en")
+    print("    contacts:\n      - {email: many%03d@many.example, language: %s%s, receives: [advisory]}"
+          % (i, ("en", "fr", "nl", "de")[i % 4], pin))
+    print("    subscription: {clearance: AMBER, sectors: [manufacturing], min_severity: low}")
+PY
+}
+# 1-36 have their key in the service keyring, 37 and 38 a key it does
+# not hold, 39 and 40 no fingerprint: four held, the others sent.
+: >"$T/many.fpr"
+for i in $(seq -w 1 38); do
+	fpr=$(GNUPGHOME=$RCPT_GNUPGHOME gen_key "Many $i" "many0$i@many.example")
+	echo "$fpr" >>"$T/many.fpr"
+	if [ "$((10#$i))" -le 36 ]; then
+		GNUPGHOME=$RCPT_GNUPGHOME gpg --batch --export "$fpr" |
+		    GNUPGHOME=$T/gnupg gpg --batch --quiet --import 2>/dev/null
+	fi
+done
+chown -R "$(service_user)": "$T/gnupg"
+echo - >>"$T/many.fpr"
+echo - >>"$T/many.fpr"
+many_registry 40 "$T/many.yaml"
+$TOCSINCTL entity import "$T/many.yaml" >/dev/null
+cat >"$T/many-adv.yaml" <<'YAML'
+content:
+  en: {title: "Industrial controllers exposed", body: "Update the firmware."}
+  fr: {title: "Automates industriels exposés", body: "Mettez à jour le micrologiciel."}
+  de: {title: "Industriesteuerungen offen erreichbar", body: "Aktualisieren Sie die Firmware."}
+tlp: AMBER
+severity: high
+sectors: [manufacturing]
+YAML
+chmod 644 "$T/many-adv.yaml"
+as tc_ana1 advisory queue "$T/many-adv.yaml" >"$T/qm.out"
+RM=$(ref_of "$T/qm.out")
+expect_grep "40 recipients" "$T/qm.out"
+before=$(mail_count)
+as tc_ana2 advisory approve "$RM" >"$T/am.out"
+expect_grep "$RM dispatched, 40 recipients \(4 held\)" "$T/am.out"
+# gpg.workers is 2 (the default): the recipients, sorted by language, cut
+# in two halves.
+expect_grep "reference=$RM action=advisory.composed slice=1/2 recipients=20" "$T/tocsind.log"
+expect_grep "reference=$RM action=advisory.composed slice=2/2 recipients=20" "$T/tocsind.log"
+expect_eq "$RM rows" "$(sql "SELECT count(*)||'/'||count(DISTINCT recipient) FROM message WHERE reference='$RM'")" 40/40
+expect_eq "$RM dispatched audit" \
+    "$(sql "SELECT (detail->>'messages')||'/'||(detail->>'held') FROM audit_log WHERE action='advisory.dispatched' AND reference='$RM'")" 40/4
+wait_for 120 sql_is "SELECT count(*) FROM message WHERE reference='$RM' AND state='sent'" 36
+wait_for 60 mails_are $((before + 36))
+check_mails "$RM" true $(for i in $(seq -w 1 36); do echo "many0$i@many.example"; done)
+# Each in its language: French and German content, Dutch readers English.
+for i in 001 002 003 004; do
+	m=$(grep -l "many$i@many.example" $(mails))
+	read_mail "$m" >"$T/m.json"
+	case $((10#$i % 4)) in
+	1) want="Automates industriels exposés" ;;
+	3) want="Industriesteuerungen offen erreichbar" ;;
+	*) want="Industrial controllers exposed" ;;
+	esac
+	expect_grep "$want" <(jq -r .text "$T/m.json")
+done
+held_of() { sql "SELECT held_reason FROM message WHERE reference='$RM' AND recipient='$1' AND state='held'"; }
+expect_grep "no key with fingerprint $(sed -n 37p "$T/many.fpr") in the keyring" <(held_of many037@many.example)
+expect_grep "no key with fingerprint $(sed -n 38p "$T/many.fpr") in the keyring" <(held_of many038@many.example)
+expect_grep "TLP:AMBER content needs encryption and no PGP key is pinned for <many039@many.example>" <(held_of many039@many.example)
+expect_grep "TLP:AMBER content needs encryption and no PGP key is pinned for <many040@many.example>" <(held_of many040@many.example)
+expect_eq "$RM held rows carry no body" "$(sql "SELECT count(*) FROM message WHERE reference='$RM' AND state='held' AND body IS NULL")" 4
+expect_eq "$RM mails in the sink" "$(grep -l "$RM" $(mails) | wc -l)" 36
+
+echo "== SIGTERM while an approval composes: it fails, nothing is queued"
+# 200 subscribers (100 per worker, several batches each) sharing the 36
+# usable keys: nothing is sent, gpg only has to work.
+head -36 "$T/many.fpr" >"$T/many36.fpr"
+mv "$T/many36.fpr" "$T/many.fpr"
+many_registry 200 "$T/many200.yaml"
+$TOCSINCTL entity import "$T/many200.yaml" >/dev/null
+as tc_ana1 advisory queue "$T/many-adv.yaml" >"$T/qs.out"
+RS=$(ref_of "$T/qs.out")
+expect_grep "200 recipients" "$T/qs.out"
+# The sender is idle (every earlier message is sent or held), so a gpg
+# on this daemon's keyring (gpgme passes --homedir; gpg-agent does not
+# match "gpg ") is the approval composing.
+composing() { pgrep -u "$(service_user)" -f "gpg .*--homedir $T/gnupg" >/dev/null; }
+expect_eq "no gpg running yet" "$(composing && echo yes || echo no)" no
+rc=0
+as tc_ana2 advisory approve "$RS" >"$T/as.out" 2>"$T/as.err" &
+apid=$!
+for _ in $(seq 1500); do
+	composing && break
+	sleep 0.02
+done
+kill -TERM "$(cat "$T/tocsind.pid")"
+wait "$apid" || rc=$?
+expect_eq "interrupted approve exit" "$rc" 1
+expect_grep "tocsind is shutting down: $RS was not approved, it stays queued" "$T/as.err"
 stop_tocsind
+expect_grep "reference=$RS action=advisory.compose_stopped slice=[12]/2" "$T/tocsind.log"
+expect_eq "$RS still queued" "$(sql "SELECT state||'/'||coalesce(approved_by, '-') FROM advisory WHERE reference='$RS'")" queued/-
+expect_eq "$RS no message" "$(sql "SELECT count(*) FROM message WHERE reference='$RS'")" 0
+expect_eq "$RS no approval audited" \
+    "$(sql "SELECT count(*) FROM audit_log WHERE reference='$RS' AND action IN ('advisory.approved', 'advisory.dispatched')")" 0
 expect_no_grep 'result=unclean' "$T/tocsind.log"
 expect_rc 1 as tc_ana1 advisory list; cp "$T/last.err" "$T/down.err"
 expect_grep "not running" "$T/down.err"
