@@ -23,6 +23,9 @@
  *       With CHUNK > 0 each thread composes CHUNK recipients per
  *       tc_notify_compose() call (4 signatures a call), sends them at once
  *       and frees them, so the process stays small while gpg is forked.
+ *       With BENCH_HELPERS=1 in the environment, gpg runs in THREADS gpg
+ *       helper processes (pgpproc.h: this program started again with
+ *       --gpg-helper), as tocsind runs it by default.
  *   BENCH_BALLAST_MB (raw): memory held while forking gpg.
  *
  * Both print key=value lines on stdout (bench/dispatch.sh reads them);
@@ -38,6 +41,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tocsin/buf.h"
 #include "tocsin/compose.h"
@@ -45,6 +49,7 @@
 #include "tocsin/mem.h"
 #include "tocsin/notify.h"
 #include "tocsin/pgp.h"
+#include "tocsin/pgpproc.h"
 #include "tocsin/smtp.h"
 #include "tocsin/template.h"
 
@@ -203,6 +208,29 @@ advisory_ctx(time_t t)
 	return ctx;
 }
 
+/* BENCH_HELPERS=1: the gpg helpers of (b), made before any thread. */
+static struct tc_pgpproc *helpers;
+
+static void
+start_helpers(size_t n)
+{
+	char          exe[4096];
+	ssize_t       len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct tc_err err;
+
+	if (len <= 0)
+		die("readlink /proc/self/exe", strerror(errno));
+	exe[len] = '\0';
+	{
+		char *const argv[] = { exe, (char *)(uintptr_t) "--gpg-helper",
+			NULL };
+
+		if ((helpers = tc_pgpproc_new(exe, argv, (unsigned)n, &err)) ==
+		    NULL)
+			die("tc_pgpproc_new", err.msg);
+	}
+}
+
 static struct tc_pgp *
 open_pgp(const char *home, const char *fpr)
 {
@@ -211,6 +239,8 @@ open_pgp(const char *home, const char *fpr)
 
 	if (tc_pgp_new(home, fpr, &p, &err) < 0)
 		die("tc_pgp_new", err.msg);
+	if (helpers != NULL)
+		tc_pgp_use_helpers(p, helpers);
 	return p;
 }
 
@@ -570,6 +600,9 @@ cmd_advisory(char **av)
 	chunk = av[6] ? number(av[6], 0, 1000000, "CHUNK") : 0;
 	if ((tpl = tc_templates_load(av[1], &err)) == NULL)
 		die(av[1], err.msg);
+	if (getenv("BENCH_HELPERS") != NULL &&
+	    strcmp(getenv("BENCH_HELPERS"), "1") == 0)
+		start_helpers(threads);
 	r = tc_xcalloc(n, sizeof(*r));
 	for (size_t i = 0; i < n; i++) {
 		if (rl[i].f[2] == NULL)
@@ -654,12 +687,14 @@ cmd_advisory(char **av)
 	}
 	t2 = now_s();
 
-	printf("chunk=%zu recipients=%zu threads=%zu held=%zu sent=%zu "
+	printf("helpers=%d chunk=%zu recipients=%zu threads=%zu held=%zu "
+	       "sent=%zu "
 	       "failed_sessions=%zu compose_s=%.3f send_s=%.3f total_s=%.3f "
 	       "compose_per_s=%.1f send_per_s=%.1f msgs_per_s=%.1f "
 	       "wire_bytes=%zu peak_rss_mb=%.1f cpu_self_s=%.2f "
 	       "cpu_gpg_s=%.2f\n",
-	    chunk, n, threads, held, sent, failed_sessions, t1 - t0, t2 - t1,
+	    helpers != NULL, chunk, n, threads, held, sent, failed_sessions,
+	    t1 - t0, t2 - t1,
 	    t2 - t0, (double)n / (t1 - t0),
 	    chunk ? 0.0 : (double)nm / (t2 - t1), (double)sent / (t2 - t0),
 	    nm ? wire / nm : 0, peak_rss_mb(), cpu_s(RUSAGE_SELF),
@@ -671,12 +706,15 @@ cmd_advisory(char **av)
 	json_decref(ctx);
 	tc_templates_unref(tpl);
 	free_lines(rl, n);
+	tc_pgpproc_free(helpers);
 	return held == 0 && sent == n && failed_sessions == 0 ? 0 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--gpg-helper") == 0)
+		return tc_pgpproc_serve(TC_PGPPROC_FD);
 	signal(SIGPIPE, SIG_IGN);
 	tc_pgp_global_init();
 	if (argc == 9 && strcmp(argv[1], "raw") == 0)

@@ -104,7 +104,7 @@ done >"$T/subscribers.txt"
 
 cat >"$T/tocsin.yaml" <<YAML
 smtp: {from: cert@csirt.example, from_name: "CSIRT Early Warning", host: 127.0.0.1, port: $SMTP_PORT, starttls: off, timeout: 30s, max_sessions: 2, max_messages_per_session: 100}
-gpg: {signing_key: $CSIRT_FPR, homedir: $T/gnupg, workers: 2}
+gpg: {signing_key: $CSIRT_FPR, homedir: $T/gnupg, workers: 2, helpers: true}
 paths: {spool_dir: $T/spool, templates_dir: $T/templates}
 service: {reference_prefix: BENCH-EWS, control_socket: $T/run/control.sock, analysts_group: $(id -gn "$U"), suppression_window: 1d}
 log: {level: notice}
@@ -147,6 +147,13 @@ for r in $(seq "$RUNS"); do
 	[ "$got" -eq "$N" ] || { log "(b): the sink got $got mails, want $N"; exit 1; }
 	rm -f "$MAILDIR"/*
 	cat "$T/adv-$r.txt" >>"$T/adv.txt"
+	log "run $r/$RUNS: (b) the same, gpg in 2 helper processes (as tocsind runs it)"
+	BENCH_HELPERS=1 as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
+	    "$T/subscribers.txt" "$SMTP_PORT" 2 >"$T/advh-$r.txt"
+	got=$(ls "$MAILDIR" | wc -l)
+	[ "$got" -eq "$N" ] || { log "(b) helpers: the sink got $got mails, want $N"; exit 1; }
+	rm -f "$MAILDIR"/*
+	cat "$T/advh-$r.txt" >>"$T/advh.txt"
 	log "run $r/$RUNS: (b) streaming, $CHUNK recipients per call, composed, sent and freed"
 	as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
 	    "$T/subscribers.txt" "$SMTP_PORT" 2 "$CHUNK" >"$T/advc-$r.txt"
@@ -160,6 +167,8 @@ for r in $(seq "$RUNS"); do
 	raw enc 2 >>"$T/raw-enc-2-after.txt"
 	enc2=$(echo "($enc2 + $(tail -n1 "$T/raw-enc-2-after.txt" | field ops_per_s)) / 2" | bc -l)
 	echo "ratio=$(ratio "$(field msgs_per_s <"$T/adv-$r.txt")" "$enc2") \
+helpers_ratio=$(ratio "$(field msgs_per_s <"$T/advh-$r.txt")" "$enc2") \
+helpers_compose_ratio=$(ratio "$(field compose_per_s <"$T/advh-$r.txt")" "$enc2") \
 stream_ratio=$(ratio "$(field msgs_per_s <"$T/advc-$r.txt")" "$enc2") compose_ratio=$(ratio "$(field compose_per_s <"$T/adv-$r.txt")" "$enc2")" >>"$T/ratio-b.txt"
 	# smtp-source sends messages of the advisory's wire size.
 	msgsize=$(field wire_bytes <"$T/adv-$r.txt")
@@ -174,8 +183,17 @@ done
 # each run (the same findings again would be suppressed), the sign+encrypt
 # ceiling measured just before and just after.
 for r in $(seq "$RUNS_A"); do
-	log "(a) run $r/$RUNS_A: $N spear warnings through tocsind"
-	raw sign+enc 2 >>"$T/raw-a.txt"
+for mode in helpers inproc; do
+	if [ "$mode" = helpers ]; then
+		sed -i 's/helpers: false}/helpers: true}/' "$T/tocsin.yaml"
+		sfx=""
+	else
+		[ "${BENCH_A_INPROCESS:-1}" = 1 ] || continue
+		sed -i 's/helpers: true}/helpers: false}/' "$T/tocsin.yaml"
+		sfx="-inproc"
+	fi
+	log "(a) run $r/$RUNS_A: $N spear warnings through tocsind (gpg: $mode)"
+	raw sign+enc 2 >>"$T/raw-a$sfx.txt"
 	dropdb --if-exists tocsin && createdb tocsin
 	"$TOCSINCTL" db migrate >/dev/null
 	"$TOCSINCTL" entity import "$T/registry.yaml" >/dev/null
@@ -202,19 +220,24 @@ for r in $(seq "$RUNS_A"); do
 	read -r t1 tq ts <<<"$(sql "SELECT extract(epoch FROM max(sent_at)) || ' ' ||
 	    extract(epoch FROM min(created_at)) || ' ' || extract(epoch FROM min(sent_at)) FROM message" | tr '|' ' ')"
 	hwm=$(awk '/^VmHWM:/ {print $2 / 1024}' "/proc/$pid/status")
+	hhwm=0
+	for h in $(pgrep -P "$pid" -f -- --gpg-helper || true); do
+		hhwm=$(awk -v m="$hhwm" '/^VmHWM:/ {v = $2 / 1024; print (v > m ? v : m)}' "/proc/$h/status")
+	done
 	got=$(ls "$MAILDIR" | wc -l)
 	[ "$got" -eq "$N" ] || { log "(a): the sink got $got mails, want $N"; exit 1; }
 	wire=$(du -sb "$MAILDIR" | awk -v n="$N" '{printf "%d", $1 / n}')
 	stop_tocsind
-	cp "$T/tocsind.log" "$T/tocsind-$r.log"
+	cp "$T/tocsind.log" "$T/tocsind-$r$sfx.log"
 	rm -f "$MAILDIR"/*
-	raw sign+enc 2 >>"$T/raw-a.txt"
-	ceil=$(tail -n2 "$T/raw-a.txt" | field ops_per_s | awk '{s += $1} END {print s / NR}')
+	raw sign+enc 2 >>"$T/raw-a$sfx.txt"
+	ceil=$(tail -n2 "$T/raw-a$sfx.txt" | field ops_per_s | awk '{s += $1} END {print s / NR}')
 	a_rate=$(echo "$N / ($t1 - $t0)" | bc -l)
 	echo "msgs_per_s=$a_rate seconds=$(echo "$t1 - $t0" | bc -l) \
 compose_s=$(echo "$tq - $t0" | bc -l) send_s=$(echo "$t1 - $tq" | bc -l) \
-first_sent_s=$(echo "$ts - $t0" | bc -l) peak_rss_mb=$hwm wire_bytes=$wire \
-ceiling=$ceil ratio=$(ratio "$a_rate" "$ceil")" >>"$T/spear.txt"
+first_sent_s=$(echo "$ts - $t0" | bc -l) peak_rss_mb=$hwm helper_rss_mb=$hhwm wire_bytes=$wire \
+ceiling=$ceil ratio=$(ratio "$a_rate" "$ceil")" >>"$T/spear$sfx.txt"
+done
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -231,6 +254,9 @@ bst=$(med "$T/advc.txt" msgs_per_s) bstrss=$(med "$T/advc.txt" peak_rss_mb)
 enb=$(med "$T/raw-enc-2-ballast.txt" ops_per_s) enbrss=$(med "$T/raw-enc-2-ballast.txt" peak_rss_mb) rs=$(med "$T/ratio-smtp.txt" ratio)
 ac=$(med "$T/spear.txt" compose_s) as=$(med "$T/spear.txt" send_s) aceil=$(med "$T/spear.txt" ceiling)
 b=$(med "$T/adv.txt" msgs_per_s) brss=$(med "$T/adv.txt" peak_rss_mb)
+bh=$(med "$T/advh.txt" msgs_per_s) bhrss=$(med "$T/advh.txt" peak_rss_mb) rbh=$(med "$T/ratio-b.txt" helpers_ratio)
+bhc=$(med "$T/advh.txt" compose_per_s) rbhc=$(med "$T/ratio-b.txt" helpers_compose_ratio)
+ahrss=$(med "$T/spear.txt" helper_rss_mb) afirst=$(med "$T/spear.txt" first_sent_s)
 bc_=$(med "$T/adv.txt" compose_per_s) bs=$(med "$T/adv.txt" send_per_s)
 rss() { med "$1" peak_rss_mb; }
 pct() { echo "100 * $1 / $2" | bc -l; }
@@ -251,10 +277,18 @@ printf '       smtp-source messages %s B; medians of %s runs ((a): %s); ratios a
 printf '| stage | msgs/s | ratio to its ceiling (same run) | peak RSS |\n|---|---|---|---|\n'
 printf '| (a) %s spear warnings, tocsind end to end (drop → last sent) | %.1f | %.0f%% of sign+encrypt, 2 threads (%.1f, measured before and after; target >= 80%%) | %.0f MB (tocsind VmHWM) |\n' \
     "$N" "$a" "$(pct "$ra" 1)" "$aceil" "$arss"
-printf '| (a) of which drop → rows committed (prepare, compose) / → last sent (commit, SMTP) | %.1f s / %.1f s | | |\n' "$ac" "$as"
-printf '| (b) one advisory to %s subscribers, library, 2 threads | %.1f | %.0f%% of encrypt-only, 2 threads (target >= 80%%) | %.0f MB |\n' \
-    "$N" "$b" "$(pct "$rb" 1)" "$brss"
-printf '| (b) compose stage alone (8 signatures, %s encryptions) | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$N" "$bc_" "$(pct "$rbc" 1)"
+printf '| (a) gpg helpers: largest helper VmHWM / first mail sent after the drop | %.0f MB / %.1f s | | |\n' "$ahrss" "$afirst"
+if [ -s "$T/spear-inproc.txt" ]; then
+	printf '| (a) the same with gpg run from tocsind itself (gpg.helpers: false) | %.1f | %.0f%% of sign+encrypt, 2 threads (%.1f) | %.0f MB |\n' \
+	    "$(med "$T/spear-inproc.txt" msgs_per_s)" "$(pct "$(med "$T/spear-inproc.txt" ratio)" 1)" \
+	    "$(med "$T/spear-inproc.txt" ceiling)" "$(med "$T/spear-inproc.txt" peak_rss_mb)"
+fi
+printf '| (b) one advisory to %s subscribers, library, 2 threads, gpg in 2 helpers | %.1f | %.0f%% of encrypt-only, 2 threads (target >= 80%%) | %.0f MB |\n' \
+    "$N" "$bh" "$(pct "$rbh" 1)" "$bhrss"
+printf '| (b) of which the compose stage (8 signatures, %s encryptions) | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$N" "$bhc" "$(pct "$rbhc" 1)"
+printf '| (b) the same with gpg forked from the process (no helpers) | %.1f | %.0f%% of encrypt-only, 2 threads | %.0f MB |\n' \
+    "$b" "$(pct "$rb" 1)" "$brss"
+printf '| (b) of which the compose stage | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$bc_" "$(pct "$rbc" 1)"
 printf '| (b) streaming: %s recipients per call, sent and freed at once (4 signatures a call) | %.1f | %.0f%% of encrypt-only, 2 threads | %.0f MB |\n' "$CHUNK" "$bst" "$(pct "$rbs" 1)" "$bstrss"
 printf '| (b) SMTP stage alone (tc_smtp_send, 2 threads, sessions of 100) | %.0f | %.0f%% of smtp-source, 2 sessions | |\n' "$bs" "$(pct "$rs" 1)"
 printf '| ceiling: gpgme sign+encrypt (detached sign, then encrypt: PGP/MIME), 1 thread | %.1f | | %.0f MB |\n' "$st1" "$(rss "$T/raw-sign+enc-1.txt")"

@@ -6,6 +6,11 @@
  *   their wire forms are freed and the sender is woken) → the file moves
  *   to done/ after the last chunk
  *
+ * The stages overlap: while chunk k is committed, chunk k + 1 is composed,
+ * so gpg is not idle during commits.  Commits stay in chunk order (the
+ * last one writes the file's audit row), at most two chunks are held, and
+ * pump() is the one place that decides what runs next.
+ *
  * Chunks keep the daemon small while it composes a big file — gpgme forks
  * one gpg per operation, and a fork costs more the more memory the process
  * holds (bench/RESULTS.md) — and let delivery start while the rest is
@@ -65,15 +70,25 @@ struct feedrun {
 	int                    rc;
 	int                    queued;
 	struct tc_err          err;
-	unsigned               composing; /* compose jobs in flight */
-	size_t                 chunk_from, chunk_to; /* warnings [from, to) */
+	/* The pipeline (pump()): warnings [compose_from, compose_to) are
+	 * being composed (composing jobs in flight) or are composed and wait
+	 * (composed); [commit_from, commit_to) are being committed;
+	 * next_from is the first warning not yet taken. */
+	unsigned               composing;
+	bool                   have_compose, composed, committing;
+	size_t                 compose_from, compose_to;
+	size_t                 commit_from, commit_to;
+	size_t                 next_from;
+	bool                   started; /* a chunk was taken (n == 0 too) */
+	int                    fail_status; /* 0, or why the file stops */
+	char                  *fail_reason;
 	atomic_bool           *stop;      /* the daemon's stop_requested */
 	uint64_t               started_ms;
 	struct tc_feed_progress progress; /* written by prepare_work */
 };
 
 static void run_free(struct feedrun *run);
-static void next_chunk(struct feedrun *run);
+static void pump(struct feedrun *run);
 
 static void
 spear_config(struct feedrun *run)
@@ -131,13 +146,13 @@ commit_work(uv_work_t *req)
 		/* The chunk as a plan of its own (the commit reads w and n). */
 		struct tc_spear_plan chunk = *run->plan;
 
-		chunk.w = run->plan->w + run->chunk_from;
-		chunk.n = run->chunk_to - run->chunk_from;
+		chunk.w = run->plan->w + run->commit_from;
+		chunk.n = run->commit_to - run->commit_from;
 		run->rc = tc_spear_commit(db, &chunk, &run->err);
 	}
 	if (run->rc >= 0)
 		run->queued += run->rc;
-	if (run->rc >= 0 && run->chunk_to == run->plan->n) {
+	if (run->rc >= 0 && run->commit_to == run->plan->n) {
 		/* The audit trail of the import itself. */
 		static const char sql[] =
 		    "INSERT INTO audit_log (actor, action, reference, detail)"
@@ -171,25 +186,40 @@ commit_work(uv_work_t *req)
 	tc_db_close(db);
 }
 
+/* Stop the file at the next chance: once no job is in flight, pump()
+ * finishes it with this status.  The first reason is kept. */
+static void
+fail(struct feedrun *run, int status, const char *reason)
+{
+	if (run->fail_status != 0)
+		return;
+	run->fail_status = status;
+	run->fail_reason = tc_xstrdup(reason);
+}
+
 static void
 commit_done(uv_work_t *req, int status)
 {
-	struct feedrun             *run = container_of(req, struct feedrun, req);
+	struct feedrun *run = container_of(req, struct feedrun, req);
+
+	run->committing = false;
+	if (status < 0 || run->rc < 0) {
+		fail(run, TC_EDB, status < 0 ? "cancelled" : run->err.msg);
+	} else {
+		/* Committed: the outbox has the wire forms now. */
+		for (size_t i = run->commit_from; i < run->commit_to; i++)
+			for (size_t j = 0; j < run->plan->w[i].n_contacts; j++)
+				tc_notify_rcpt_deinit(&run->plan->w[i].rcpt[j]);
+		tc_sender_kick(run->d);
+	}
+	pump(run);
+}
+
+static void
+processed(struct feedrun *run)
+{
 	const struct tc_spear_plan *p = run->plan;
 
-	if (status < 0 || run->rc < 0) {
-		finish(run, TC_EDB, status < 0 ? "cancelled" : run->err.msg);
-		return;
-	}
-	/* Committed: the outbox has the wire forms now. */
-	for (size_t i = run->chunk_from; i < run->chunk_to; i++)
-		for (size_t j = 0; j < run->plan->w[i].n_contacts; j++)
-			tc_notify_rcpt_deinit(&run->plan->w[i].rcpt[j]);
-	if (run->chunk_to < run->plan->n) {
-		tc_sender_kick(run->d);
-		next_chunk(run);
-		return;
-	}
 	tc_log_notice(TC_LOG_FEED,
 	    "file=%s feed=%s result=processed records=%zu events=%zu "
 	    "skipped=%zu hits=%zu warnings=%zu suppressed=%zu "
@@ -199,18 +229,6 @@ commit_done(uv_work_t *req, int status)
 	    p->suppressed, p->no_contact, run->queued,
 	    (unsigned long long)(uv_now(run->d->loop) - run->started_ms));
 	finish(run, 0, NULL);
-}
-
-static void
-start_commit(struct feedrun *run)
-{
-	if (run->d->stopping) {
-		finish(run, TC_ETEMPFAIL, "shutting down");
-		return;
-	}
-	if (uv_queue_work(run->d->loop, &run->req, commit_work, commit_done) <
-	    0)
-		finish(run, TC_ETEMPFAIL, "cannot queue work");
 }
 
 /* --- compose -------------------------------------------------------------- */
@@ -227,7 +245,8 @@ compose_work(uv_work_t *req)
 	pgp = tc_daemon_thread_pgp(run->cfg, run->generation, &err);
 	if (pgp == NULL)
 		tc_stats_gpg_error("compose");
-	for (size_t i = run->chunk_from + job->slice; i < run->chunk_to;
+	/* compose_from/to do not change while jobs are in flight. */
+	for (size_t i = run->compose_from + job->slice; i < run->compose_to;
 	     i += job->slices) {
 		/* At shutdown the file is postponed: stop early. */
 		if (atomic_load(run->stop))
@@ -243,18 +262,19 @@ compose_done(uv_work_t *req, int status)
 	struct compose_job *job = container_of(req, struct compose_job, req);
 	struct feedrun     *run = job->run;
 
-	(void)status;
+	if (status < 0)
+		fail(run, TC_ETEMPFAIL, "cancelled");
 	free(job);
-	if (--run->composing > 0)
-		return;
-	start_commit(run);
+	if (--run->composing == 0)
+		run->composed = true;
+	pump(run);
 }
 
 static void
 start_compose(struct feedrun *run)
 {
 	size_t slices = run->cfg->gpg.workers ? run->cfg->gpg.workers : 1;
-	size_t n = run->chunk_to - run->chunk_from;
+	size_t n = run->compose_to - run->compose_from;
 
 	if (n < slices)
 		slices = n ? n : 1;
@@ -271,31 +291,80 @@ start_compose(struct feedrun *run)
 		}
 		run->composing++;
 	}
-	if (run->composing == 0)
-		finish(run, TC_ETEMPFAIL, "cannot queue work");
+	if (run->composing == 0) {
+		run->composed = true; /* nothing runs: pump() sees the failure */
+		fail(run, TC_ETEMPFAIL, "cannot queue work");
+	}
 }
 
-/* The next FEEDRUN_CHUNK warnings: composed if any has a reference, then
- * committed (the others only update their sightings). */
+/* Take the next chunk: composed if any of its warnings is to be sent,
+ * else ready for its commit at once (sightings only). */
 static void
-next_chunk(struct feedrun *run)
+take_chunk(struct feedrun *run)
 {
 	bool sending = false;
 
-	if (run->d->stopping) {
-		finish(run, TC_ETEMPFAIL, "shutting down");
-		return;
-	}
-	run->chunk_from = run->chunk_to;
-	run->chunk_to = run->chunk_from + FEEDRUN_CHUNK;
-	if (run->chunk_to > run->plan->n)
-		run->chunk_to = run->plan->n;
-	for (size_t i = run->chunk_from; i < run->chunk_to && !sending; i++)
+	run->started = true;
+	run->have_compose = true;
+	run->composed = false;
+	run->compose_from = run->next_from;
+	run->compose_to = run->compose_from + FEEDRUN_CHUNK;
+	if (run->compose_to > run->plan->n)
+		run->compose_to = run->plan->n;
+	run->next_from = run->compose_to;
+	for (size_t i = run->compose_from; i < run->compose_to && !sending;
+	     i++)
 		sending = run->plan->w[i].reference[0] != '\0';
 	if (sending)
 		start_compose(run);
 	else
-		start_commit(run);
+		run->composed = true;
+}
+
+/* What runs next.  Called after every stage ends. */
+static void
+pump(struct feedrun *run)
+{
+	if (run->fail_status == 0 &&
+	    (run->d->stopping || atomic_load(run->stop)))
+		fail(run, TC_ETEMPFAIL, "shutting down");
+	if (run->fail_status != 0) {
+		/* Jobs in flight point at run: wait for them. */
+		if (run->composing == 0 && !run->committing) {
+			char *why = run->fail_reason;
+
+			run->fail_reason = NULL;
+			finish(run, run->fail_status, why);
+			free(why);
+		}
+		return;
+	}
+	/* A composed chunk goes to the commit as soon as it is free. */
+	if (run->have_compose && run->composed && !run->committing) {
+		run->commit_from = run->compose_from;
+		run->commit_to = run->compose_to;
+		run->have_compose = false;
+		run->committing = true;
+		if (uv_queue_work(run->d->loop, &run->req, commit_work,
+			commit_done) < 0) {
+			run->committing = false;
+			fail(run, TC_ETEMPFAIL, "cannot queue work");
+			pump(run);
+			return;
+		}
+	}
+	/* And the next chunk is composed meanwhile. */
+	if (!run->have_compose &&
+	    (run->next_from < run->plan->n || !run->started)) {
+		take_chunk(run);
+		if (run->composed || run->fail_status != 0) {
+			pump(run); /* nothing to compose: maybe commit now */
+			return;
+		}
+	}
+	if (!run->have_compose && !run->committing &&
+	    run->next_from >= run->plan->n && run->started)
+		processed(run);
 }
 
 /* --- prepare -------------------------------------------------------------- */
@@ -352,8 +421,8 @@ prepare_done(uv_work_t *req, int status)
 		finish(run, TC_ETEMPFAIL, "shutting down");
 		return;
 	}
-	run->chunk_to = 0;
-	next_chunk(run);
+	run->next_from = 0;
+	pump(run);
 }
 
 void
@@ -398,6 +467,7 @@ tc_feedrun_start(struct tc_daemon *d, const char *path, const char *name)
 static void
 run_free(struct feedrun *run)
 {
+	free(run->fail_reason);
 	tc_spear_plan_free(run->plan);
 	tc_index_unref(run->idx);
 	tc_templates_unref(run->tpl);
