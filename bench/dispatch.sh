@@ -161,6 +161,13 @@ for r in $(seq "$RUNS"); do
 	[ "$got" -eq "$N" ] || { log "(b) streaming: the sink got $got mails, want $N"; exit 1; }
 	rm -f "$MAILDIR"/*
 	cat "$T/advc-$r.txt" >>"$T/advc.txt"
+	log "run $r/$RUNS: (b) streaming with gpg in 2 helpers"
+	BENCH_HELPERS=1 as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
+	    "$T/subscribers.txt" "$SMTP_PORT" 2 "$CHUNK" >"$T/advch-$r.txt"
+	got=$(ls "$MAILDIR" | wc -l)
+	[ "$got" -eq "$N" ] || { log "(b) streaming, helpers: the sink got $got mails, want $N"; exit 1; }
+	rm -f "$MAILDIR"/*
+	cat "$T/advch-$r.txt" >>"$T/advch.txt"
 	# The same encryptions with as much memory held as (b) holds.
 	BENCH_BALLAST_MB=$(field peak_rss_mb <"$T/adv-$r.txt" | cut -d. -f1) raw enc 2 >>"$T/raw-enc-2-ballast.txt"
 	enc2=$(tail -n1 "$T/raw-enc-2.txt" | field ops_per_s)
@@ -169,7 +176,8 @@ for r in $(seq "$RUNS"); do
 	echo "ratio=$(ratio "$(field msgs_per_s <"$T/adv-$r.txt")" "$enc2") \
 helpers_ratio=$(ratio "$(field msgs_per_s <"$T/advh-$r.txt")" "$enc2") \
 helpers_compose_ratio=$(ratio "$(field compose_per_s <"$T/advh-$r.txt")" "$enc2") \
-stream_ratio=$(ratio "$(field msgs_per_s <"$T/advc-$r.txt")" "$enc2") compose_ratio=$(ratio "$(field compose_per_s <"$T/adv-$r.txt")" "$enc2")" >>"$T/ratio-b.txt"
+stream_ratio=$(ratio "$(field msgs_per_s <"$T/advc-$r.txt")" "$enc2") \
+stream_helpers_ratio=$(ratio "$(field msgs_per_s <"$T/advch-$r.txt")" "$enc2") compose_ratio=$(ratio "$(field compose_per_s <"$T/adv-$r.txt")" "$enc2")" >>"$T/ratio-b.txt"
 	# smtp-source sends messages of the advisory's wire size.
 	msgsize=$(field wire_bytes <"$T/adv-$r.txt")
 	log "run $r/$RUNS: smtp-source, 1 and 2 sessions, $N messages of $msgsize bytes"
@@ -251,6 +259,7 @@ a=$(med "$T/spear.txt" msgs_per_s) arss=$(med "$T/spear.txt" peak_rss_mb)
 ra=$(med "$T/spear.txt" ratio) rb=$(med "$T/ratio-b.txt" ratio)
 rbc=$(med "$T/ratio-b.txt" compose_ratio) rbs=$(med "$T/ratio-b.txt" stream_ratio)
 bst=$(med "$T/advc.txt" msgs_per_s) bstrss=$(med "$T/advc.txt" peak_rss_mb)
+bsth=$(med "$T/advch.txt" msgs_per_s) bsthrss=$(med "$T/advch.txt" peak_rss_mb) rbsh=$(med "$T/ratio-b.txt" stream_helpers_ratio)
 enb=$(med "$T/raw-enc-2-ballast.txt" ops_per_s) enbrss=$(med "$T/raw-enc-2-ballast.txt" peak_rss_mb) rs=$(med "$T/ratio-smtp.txt" ratio)
 ac=$(med "$T/spear.txt" compose_s) as=$(med "$T/spear.txt" send_s) aceil=$(med "$T/spear.txt" ceiling)
 b=$(med "$T/adv.txt" msgs_per_s) brss=$(med "$T/adv.txt" peak_rss_mb)
@@ -290,6 +299,7 @@ printf '| (b) the same with gpg forked from the process (no helpers) | %.1f | %.
     "$b" "$(pct "$rb" 1)" "$brss"
 printf '| (b) of which the compose stage | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$bc_" "$(pct "$rbc" 1)"
 printf '| (b) streaming: %s recipients per call, sent and freed at once (4 signatures a call) | %.1f | %.0f%% of encrypt-only, 2 threads | %.0f MB |\n' "$CHUNK" "$bst" "$(pct "$rbs" 1)" "$bstrss"
+printf '| (b) streaming, %s per call, gpg in 2 helpers | %.1f | %.0f%% of encrypt-only, 2 threads | %.0f MB |\n' "$CHUNK" "$bsth" "$(pct "$rbsh" 1)" "$bsthrss"
 printf '| (b) SMTP stage alone (tc_smtp_send, 2 threads, sessions of 100) | %.0f | %.0f%% of smtp-source, 2 sessions | |\n' "$bs" "$(pct "$rs" 1)"
 printf '| ceiling: gpgme sign+encrypt (detached sign, then encrypt: PGP/MIME), 1 thread | %.1f | | %.0f MB |\n' "$st1" "$(rss "$T/raw-sign+enc-1.txt")"
 printf '| ceiling: gpgme sign+encrypt (detached sign, then encrypt: PGP/MIME), 2 threads | %.1f | | %.0f MB |\n' "$st2" "$(rss "$T/raw-sign+enc-2.txt")"

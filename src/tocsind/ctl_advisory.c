@@ -762,8 +762,13 @@ start_compose(struct approve *ap)
 		}
 		ap->composing++;
 	}
-	if (ap->composing == 0)
+	if (ap->composing == 0) {
 		approve_end(ap, ap->failed);
+		return;
+	}
+	tc_log_info(TC_LOG_CTL,
+	    "reference=%s action=advisory.composing slices=%u recipients=%zu",
+	    ap->a.reference, ap->composing, ap->n);
 }
 
 /* --- check (pool) --- */

@@ -459,19 +459,20 @@ $TOCSINCTL entity import "$T/many200.yaml" >/dev/null
 as tc_ana1 advisory queue "$T/many-adv.yaml" >"$T/qs.out"
 RS=$(ref_of "$T/qs.out")
 expect_grep "200 recipients" "$T/qs.out"
-# The sender is idle (every earlier message is sent or held), so a gpg
-# on this daemon's keyring (gpgme passes --homedir; gpg-agent does not
-# match "gpg ") is the approval composing.
-composing() { pgrep -u "$(service_user)" -f "gpg .*--homedir $T/gnupg" >/dev/null; }
-expect_eq "no gpg running yet" "$(composing && echo yes || echo no)" no
+# Deterministic: tocsind's gpg helpers (started by the approvals above)
+# are stopped first, so the approval's compose jobs wait in their first
+# gpg call; SIGTERM reaches tocsind while they wait, then the helpers go
+# on and the jobs see the stop at their next batch.
+helpers=$(pgrep -P "$(cat "$T/tocsind.pid")" -f -- '--gpg-helper' | tr '\n' ' ')
+[ -n "$helpers" ] || fail "tocsind has no gpg helper running"
+kill -STOP $helpers
 rc=0
 as tc_ana2 advisory approve "$RS" >"$T/as.out" 2>"$T/as.err" &
 apid=$!
-for _ in $(seq 1500); do
-	composing && break
-	sleep 0.02
-done
+wait_for 30 grep -q "reference=$RS action=advisory.composing slices=2 recipients=200" "$T/tocsind.log"
 kill -TERM "$(cat "$T/tocsind.pid")"
+sleep 0.5
+kill -CONT $helpers
 wait "$apid" || rc=$?
 expect_eq "interrupted approve exit" "$rc" 1
 expect_grep "tocsind is shutting down: $RS was not approved, it stays queued" "$T/as.err"
