@@ -51,6 +51,12 @@ tc_daemon_thread_pgp(const struct tc_config *cfg, unsigned generation,
 	return tl_pgp;
 }
 
+unsigned long
+tc_daemon_gpg_helpers_started(void)
+{
+	return helpers != NULL ? tc_pgpproc_spawned(helpers) : 0;
+}
+
 static void maybe_stopped(struct tc_daemon *d);
 
 void

@@ -82,6 +82,9 @@ void tc_daemon_job_done(struct tc_daemon *d);
  * with err (e.g. the signing key is missing).  Pool threads only. */
 struct tc_pgp *tc_daemon_thread_pgp(const struct tc_config *cfg,
     unsigned generation, struct tc_err *err);
+/* gpg helper processes started so far (pgpproc.h); 0 with gpg.helpers
+ * false.  Any thread. */
+unsigned long tc_daemon_gpg_helpers_started(void);
 
 /* feedrun.c: one spool file through prepare → compose → commit. */
 void tc_feedrun_start(struct tc_daemon *d, const char *path,

@@ -60,6 +60,8 @@ static const struct {
 	    "SMTP errors: failed sessions and 4xx/5xx replies." },
 	{ "tocsin_gpg_errors_total", TC_METRIC_COUNTER,
 	    "gpg engine or signing key failures, by stage." },
+	{ "tocsin_gpg_helpers_started_total", TC_METRIC_COUNTER,
+	    "gpg helper processes started (more than gpg.workers: some died)." },
 	{ "tocsin_smtp_sessions", TC_METRIC_GAUGE, "SMTP sessions running." },
 	{ "tocsin_feed_files_total", TC_METRIC_COUNTER,
 	    "Feed files that left the pipeline, by result." },
@@ -210,6 +212,8 @@ on_timer(uv_timer_t *t)
 
 	one("tocsin_smtp_sessions", NULL, NULL, d->sessions, true);
 	one("tocsin_feed_busy", NULL, NULL, d->feed_busy ? 1 : 0, true);
+	one("tocsin_gpg_helpers_started_total", NULL, NULL,
+	    (double)tc_daemon_gpg_helpers_started(), true);
 	one("tocsin_db_up", NULL, NULL,
 	    d->dbq != NULL && tc_dbq_is_up(d->dbq) ? 1 : 0, true);
 	if (d->stopping || d->stats->refreshing || d->dbq == NULL ||

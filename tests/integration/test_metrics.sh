@@ -103,6 +103,9 @@ expect_eq "hits" "$(metric tocsin_feed_hits_total)" \
 expect_eq "warnings" "$(metric tocsin_feed_warnings_total)" 5
 expect_eq "no smtp error" "$(metric 'tocsin_smtp_errors_total{kind="session"}')" 0
 expect_eq "no gpg error" "$(metric 'tocsin_gpg_errors_total{stage="compose"}')" 0
+# Five warnings on gpg.workers 2: one or two helpers, none replaced.
+h=$(metric tocsin_gpg_helpers_started_total)
+[ "$h" = 1 ] || [ "$h" = 2 ] || fail "tocsin_gpg_helpers_started_total is '$h', want 1 or 2"
 expect_eq "queue drained" "$(metric tocsin_queue_oldest_seconds)" 0
 expect_no_grep '@|voorbeeld|192\.0\.2' "$T/metrics.txt"
 
