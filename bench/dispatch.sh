@@ -6,11 +6,16 @@
 # keys, the ceilings they are compared to: raw gpgme sign+encrypt and
 # encrypt-only ops/s at 1 and 2 threads, and Postfix smtp-source into the
 # same smtp-sink at 1 and 2 sessions.  Prints the machine, the inputs and
-# one table (medians of RUNS runs).
+# one table (medians of RUNS runs).  (a) runs with gpg in tocsind's gpg
+# helper processes (the default) and again with gpg.helpers: false; (b)
+# runs with and without helpers (BENCH_HELPERS=1), all composed then sent,
+# and streaming.
 #
 # Environment: BENCH_RUNS (default 3) runs of every measure but (a),
 # BENCH_RUNS_A (default 1: one run of (a) takes 2-4 minutes) runs of (a),
-# BENCH_CHUNK (500) recipients per call in the streaming variant of (b), BENCH_N (10000) entities / subscribers, BENCH_KEYS (64) contact keys
+# BENCH_CHUNK (500) recipients per call in the streaming variant of (b),
+# BENCH_A_INPROCESS (1; 0 skips (a) with gpg.helpers: false), BENCH_N
+# (10000) entities / subscribers, BENCH_KEYS (64) contact keys
 # shared by the contacts, BENCH_OPS (400) operations per raw gpgme run.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -229,8 +234,14 @@ for mode in helpers inproc; do
 	    extract(epoch FROM min(created_at)) || ' ' || extract(epoch FROM min(sent_at)) FROM message" | tr '|' ' ')"
 	hwm=$(awk '/^VmHWM:/ {print $2 / 1024}' "/proc/$pid/status")
 	hhwm=0
+	# CPU seconds (utime + stime; children reaped: gpg runs) of tocsind
+	# and of its helpers with their gpg runs, read before the stop.
+	cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / hz, ($14 + $15) / hz}' "/proc/$1/stat"; }
+	read -r dcpu dgpg <<<"$(cpu_of "$pid")"
+	hcpu=0
 	for h in $(pgrep -P "$pid" -f -- --gpg-helper || true); do
 		hhwm=$(awk -v m="$hhwm" '/^VmHWM:/ {v = $2 / 1024; print (v > m ? v : m)}' "/proc/$h/status")
+		hcpu=$(cpu_of "$h" | awk -v s="$hcpu" '{print s + $1 + $2}')
 	done
 	got=$(ls "$MAILDIR" | wc -l)
 	[ "$got" -eq "$N" ] || { log "(a): the sink got $got mails, want $N"; exit 1; }
@@ -244,6 +255,7 @@ for mode in helpers inproc; do
 	echo "msgs_per_s=$a_rate seconds=$(echo "$t1 - $t0" | bc -l) \
 compose_s=$(echo "$tq - $t0" | bc -l) send_s=$(echo "$t1 - $tq" | bc -l) \
 first_sent_s=$(echo "$ts - $t0" | bc -l) peak_rss_mb=$hwm helper_rss_mb=$hhwm wire_bytes=$wire \
+cpu_tocsind_s=$dcpu cpu_gpg_in_tocsind_s=$dgpg cpu_helpers_s=$hcpu \
 ceiling=$ceil ratio=$(ratio "$a_rate" "$ceil")" >>"$T/spear$sfx.txt"
 done
 done
@@ -286,6 +298,10 @@ printf '       smtp-source messages %s B; medians of %s runs ((a): %s); ratios a
 printf '| stage | msgs/s | ratio to its ceiling (same run) | peak RSS |\n|---|---|---|---|\n'
 printf '| (a) %s spear warnings, tocsind end to end (drop → last sent) | %.1f | %.0f%% of sign+encrypt, 2 threads (%.1f, measured before and after; target >= 80%%) | %.0f MB (tocsind VmHWM) |\n' \
     "$N" "$a" "$(pct "$ra" 1)" "$aceil" "$arss"
+printf '| (a) each run: msgs/s at %% of its ceiling | %s | | |\n' \
+    "$(awk '{for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]} printf "%s%.1f at %.0f%%", (NR > 1 ? ", " : ""), v["msgs_per_s"], 100 * v["ratio"]}' "$T/spear.txt")"
+printf '| (a) CPU seconds: tocsind itself / gpg it ran / helpers and their gpg runs | %.1f / %.1f / %.1f | | |\n' \
+    "$(med "$T/spear.txt" cpu_tocsind_s)" "$(med "$T/spear.txt" cpu_gpg_in_tocsind_s)" "$(med "$T/spear.txt" cpu_helpers_s)"
 printf '| (a) gpg helpers: largest helper VmHWM / first mail sent after the drop | %.0f MB / %.1f s | | |\n' "$ahrss" "$afirst"
 if [ -s "$T/spear-inproc.txt" ]; then
 	printf '| (a) the same with gpg run from tocsind itself (gpg.helpers: false) | %.1f | %.0f%% of sign+encrypt, 2 threads (%.1f) | %.0f MB |\n' \
