@@ -23,6 +23,9 @@
  *       With CHUNK > 0 each thread composes CHUNK recipients per
  *       tc_notify_compose() call (4 signatures a call), sends them at once
  *       and frees them, so the process stays small while gpg is forked.
+ *       With BENCH_PIPELINE=1 (CHUNK 0), each mail is handed to THREADS
+ *       sender threads as soon as it is composed (tc_notify.on_composed),
+ *       which send sessions of 100 while the rest is composed.
  *       With BENCH_HELPERS=1 in the environment, gpg runs in THREADS gpg
  *       helper processes (pgpproc.h: this program started again with
  *       --gpg-helper), as tocsind runs it by default.
@@ -575,6 +578,78 @@ adv_send(void *arg)
 	return NULL;
 }
 
+/* BENCH_PIPELINE=1: each mail goes to the senders as soon as it is
+ * composed (tc_notify.on_composed), sessions of SESSION. */
+struct pipe {
+	pthread_mutex_t         mu;
+	pthread_cond_t          more;
+	struct tc_notify_rcpt **q;
+	size_t                  head, tail, held;
+	int                     done;
+	struct tc_smtp_params  *sp;
+};
+
+static void
+pipe_push(struct tc_notify_rcpt *r, void *arg)
+{
+	struct pipe *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	if (r->held_reason != NULL || !r->encrypted)
+		p->held++;
+	else
+		p->q[p->tail++] = r;
+	if (p->tail - p->head >= SESSION)
+		pthread_cond_signal(&p->more);
+	pthread_mutex_unlock(&p->mu);
+}
+
+struct pipe_sender {
+	pthread_t    th;
+	struct pipe *p;
+	size_t       sent, sessions_failed;
+};
+
+static void *
+pipe_send(void *arg)
+{
+	struct pipe_sender *ps = arg;
+	struct pipe        *p = ps->p;
+	struct tc_smtp_msg  msgs[SESSION];
+
+	for (;;) {
+		size_t k, from;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->tail - p->head < SESSION && !p->done)
+			pthread_cond_wait(&p->more, &p->mu);
+		k = p->tail - p->head < SESSION ? p->tail - p->head : SESSION;
+		from = p->head;
+		p->head += k;
+		pthread_mutex_unlock(&p->mu);
+		if (k == 0)
+			return NULL; /* done and drained */
+		memset(msgs, 0, sizeof(msgs));
+		for (size_t i = 0; i < k; i++) {
+			msgs[i].from = FROM;
+			msgs[i].rcpt = p->q[from + i]->addr;
+			msgs[i].data = p->q[from + i]->wire.data;
+			msgs[i].len = p->q[from + i]->wire.len;
+		}
+		{
+			struct tc_err err;
+
+			if (tc_smtp_send(p->sp, msgs, k, &err) < 0) {
+				fprintf(stderr, "dispatch: session: %s\n",
+				    err.msg);
+				ps->sessions_failed++;
+			}
+		}
+		for (size_t i = 0; i < k; i++)
+			ps->sent += msgs[i].result == TC_SMTP_SENT;
+	}
+}
+
 static int
 cmd_advisory(char **av)
 {
@@ -593,6 +668,10 @@ cmd_advisory(char **av)
 	json_t                *ctx = advisory_ctx(t);
 	unsigned long          port;
 	size_t                 chunk;
+	struct pipe            pp;
+	struct pipe_sender     ps[THREADS_MAX];
+	int                    pipeline = getenv("BENCH_PIPELINE") != NULL &&
+	    strcmp(getenv("BENCH_PIPELINE"), "1") == 0;
 
 	rl = read_lines(av[3], &n);
 	port = number(av[4], 1, 65535, "SMTPPORT");
@@ -619,7 +698,20 @@ cmd_advisory(char **av)
 	sp.starttls = TC_STARTTLS_OFF;
 	sp.helo = "bench.csirt.example";
 	sp.timeout_s = 30;
+	if (pipeline && chunk != 0)
+		die("BENCH_PIPELINE", "is for CHUNK 0 only");
+	memset(&pp, 0, sizeof(pp));
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.more, NULL);
+	pp.q = tc_xcalloc(n ? n : 1, sizeof(*pp.q));
+	pp.sp = &sp;
 	t0 = now_s();
+	for (size_t k = 0; pipeline && k < threads; k++) {
+		memset(&ps[k], 0, sizeof(ps[k]));
+		ps[k].p = &pp;
+		if (pthread_create(&ps[k].th, NULL, pipe_send, &ps[k]) != 0)
+			die("pthread_create", "failed");
+	}
 	for (size_t k = 0; k < threads; k++) {
 		struct adv_job *j = &jobs[k];
 		size_t          a = n * k / threads, b = n * (k + 1) / threads;
@@ -640,6 +732,10 @@ cmd_advisory(char **av)
 		j->n.n_rcpt = b - a;
 		j->chunk = chunk;
 		j->sp = &sp;
+		if (pipeline) {
+			j->n.on_composed = pipe_push;
+			j->n.on_composed_arg = &pp;
+		}
 		if (pthread_create(&j->th, NULL, adv_compose, j) != 0)
 			die("pthread_create", "failed");
 	}
@@ -652,9 +748,24 @@ cmd_advisory(char **av)
 		nm += jobs[k].sent;
 	}
 	t1 = now_s();
+	if (pipeline) {
+		pthread_mutex_lock(&pp.mu);
+		pp.done = 1;
+		pthread_cond_broadcast(&pp.more);
+		pthread_mutex_unlock(&pp.mu);
+		for (size_t k = 0; k < threads; k++) {
+			pthread_join(ps[k].th, NULL);
+			sent += ps[k].sent;
+			failed_sessions += ps[k].sessions_failed;
+		}
+		held = pp.held;
+		for (size_t i = 0; i < pp.tail; i++)
+			wire += pp.q[i]->wire.len;
+		nm = pp.tail;
+	}
 
 	msgs = tc_xcalloc(n, sizeof(*msgs));
-	for (size_t i = 0; i < n && chunk == 0; i++) {
+	for (size_t i = 0; i < n && chunk == 0 && !pipeline; i++) {
 		if (r[i].held_reason != NULL) {
 			if (held++ == 0)
 				fprintf(stderr, "dispatch: held %s: %s\n",
@@ -670,7 +781,7 @@ cmd_advisory(char **av)
 		wire += r[i].wire.len;
 		nm++;
 	}
-	for (size_t k = 0; k < threads && chunk == 0; k++) {
+	for (size_t k = 0; k < threads && chunk == 0 && !pipeline; k++) {
 		size_t a = nm * k / threads, b = nm * (k + 1) / threads;
 
 		memset(&sj[k], 0, sizeof(sj[k]));
@@ -680,22 +791,22 @@ cmd_advisory(char **av)
 		if (pthread_create(&sj[k].th, NULL, adv_send, &sj[k]) != 0)
 			die("pthread_create", "failed");
 	}
-	for (size_t k = 0; k < threads && chunk == 0; k++) {
+	for (size_t k = 0; k < threads && chunk == 0 && !pipeline; k++) {
 		pthread_join(sj[k].th, NULL);
 		sent += sj[k].sent;
 		failed_sessions += sj[k].sessions_failed;
 	}
 	t2 = now_s();
 
-	printf("helpers=%d chunk=%zu recipients=%zu threads=%zu held=%zu "
+	printf("pipeline=%d helpers=%d chunk=%zu recipients=%zu threads=%zu "
+	       "held=%zu "
 	       "sent=%zu "
 	       "failed_sessions=%zu compose_s=%.3f send_s=%.3f total_s=%.3f "
 	       "compose_per_s=%.1f send_per_s=%.1f msgs_per_s=%.1f "
 	       "wire_bytes=%zu peak_rss_mb=%.1f cpu_self_s=%.2f "
 	       "cpu_gpg_s=%.2f\n",
-	    helpers != NULL, chunk, n, threads, held, sent, failed_sessions,
-	    t1 - t0, t2 - t1,
-	    t2 - t0, (double)n / (t1 - t0),
+	    pipeline, helpers != NULL, chunk, n, threads, held, sent,
+	    failed_sessions, t1 - t0, t2 - t1, t2 - t0, (double)n / (t1 - t0),
 	    chunk ? 0.0 : (double)nm / (t2 - t1), (double)sent / (t2 - t0),
 	    nm ? wire / nm : 0, peak_rss_mb(), cpu_s(RUSAGE_SELF),
 	    cpu_s(RUSAGE_CHILDREN));
@@ -703,6 +814,9 @@ cmd_advisory(char **av)
 		tc_notify_rcpt_deinit(&r[i]);
 	free(r);
 	free(msgs);
+	free(pp.q);
+	pthread_cond_destroy(&pp.more);
+	pthread_mutex_destroy(&pp.mu);
 	json_decref(ctx);
 	tc_templates_unref(tpl);
 	free_lines(rl, n);

@@ -8,8 +8,9 @@
 # same smtp-sink at 1 and 2 sessions.  Prints the machine, the inputs and
 # one table (medians of RUNS runs).  (a) runs with gpg in tocsind's gpg
 # helper processes (the default) and again with gpg.helpers: false; (b)
-# runs with and without helpers (BENCH_HELPERS=1), all composed then sent,
-# and streaming.
+# runs with and without helpers (BENCH_HELPERS=1), each mail sent as soon
+# as it is composed (BENCH_PIPELINE=1), all composed then sent, and
+# streaming.
 #
 # Environment: BENCH_RUNS (default 3) runs of every measure but (a),
 # BENCH_RUNS_A (default 1: one run of (a) takes 2-4 minutes) runs of (a),
@@ -159,6 +160,13 @@ for r in $(seq "$RUNS"); do
 	[ "$got" -eq "$N" ] || { log "(b) helpers: the sink got $got mails, want $N"; exit 1; }
 	rm -f "$MAILDIR"/*
 	cat "$T/advh-$r.txt" >>"$T/advh.txt"
+	log "run $r/$RUNS: (b) gpg in 2 helpers, each mail sent as soon as it is composed"
+	BENCH_HELPERS=1 BENCH_PIPELINE=1 as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
+	    "$T/subscribers.txt" "$SMTP_PORT" 2 >"$T/advp-$r.txt"
+	got=$(ls "$MAILDIR" | wc -l)
+	[ "$got" -eq "$N" ] || { log "(b) pipeline: the sink got $got mails, want $N"; exit 1; }
+	rm -f "$MAILDIR"/*
+	cat "$T/advp-$r.txt" >>"$T/advp.txt"
 	log "run $r/$RUNS: (b) streaming, $CHUNK recipients per call, composed, sent and freed"
 	as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
 	    "$T/subscribers.txt" "$SMTP_PORT" 2 "$CHUNK" >"$T/advc-$r.txt"
@@ -180,6 +188,7 @@ for r in $(seq "$RUNS"); do
 	enc2=$(echo "($enc2 + $(tail -n1 "$T/raw-enc-2-after.txt" | field ops_per_s)) / 2" | bc -l)
 	echo "ratio=$(ratio "$(field msgs_per_s <"$T/adv-$r.txt")" "$enc2") \
 helpers_ratio=$(ratio "$(field msgs_per_s <"$T/advh-$r.txt")" "$enc2") \
+pipeline_ratio=$(ratio "$(field msgs_per_s <"$T/advp-$r.txt")" "$enc2") \
 helpers_compose_ratio=$(ratio "$(field compose_per_s <"$T/advh-$r.txt")" "$enc2") \
 stream_ratio=$(ratio "$(field msgs_per_s <"$T/advc-$r.txt")" "$enc2") \
 stream_helpers_ratio=$(ratio "$(field msgs_per_s <"$T/advch-$r.txt")" "$enc2") compose_ratio=$(ratio "$(field compose_per_s <"$T/adv-$r.txt")" "$enc2")" >>"$T/ratio-b.txt"
@@ -275,6 +284,7 @@ bsth=$(med "$T/advch.txt" msgs_per_s) bsthrss=$(med "$T/advch.txt" peak_rss_mb) 
 enb=$(med "$T/raw-enc-2-ballast.txt" ops_per_s) enbrss=$(med "$T/raw-enc-2-ballast.txt" peak_rss_mb) rs=$(med "$T/ratio-smtp.txt" ratio)
 ac=$(med "$T/spear.txt" compose_s) as=$(med "$T/spear.txt" send_s) aceil=$(med "$T/spear.txt" ceiling)
 b=$(med "$T/adv.txt" msgs_per_s) brss=$(med "$T/adv.txt" peak_rss_mb)
+bp=$(med "$T/advp.txt" msgs_per_s) bprss=$(med "$T/advp.txt" peak_rss_mb) rbp=$(med "$T/ratio-b.txt" pipeline_ratio)
 bh=$(med "$T/advh.txt" msgs_per_s) bhrss=$(med "$T/advh.txt" peak_rss_mb) rbh=$(med "$T/ratio-b.txt" helpers_ratio)
 bhc=$(med "$T/advh.txt" compose_per_s) rbhc=$(med "$T/ratio-b.txt" helpers_compose_ratio)
 ahrss=$(med "$T/spear.txt" helper_rss_mb) afirst=$(med "$T/spear.txt" first_sent_s)
@@ -308,8 +318,10 @@ if [ -s "$T/spear-inproc.txt" ]; then
 	    "$(med "$T/spear-inproc.txt" msgs_per_s)" "$(pct "$(med "$T/spear-inproc.txt" ratio)" 1)" \
 	    "$(med "$T/spear-inproc.txt" ceiling)" "$(med "$T/spear-inproc.txt" peak_rss_mb)"
 fi
-printf '| (b) one advisory to %s subscribers, library, 2 threads, gpg in 2 helpers | %.1f | %.0f%% of encrypt-only, 2 threads (target >= 80%%) | %.0f MB |\n' \
-    "$N" "$bh" "$(pct "$rbh" 1)" "$bhrss"
+printf '| (b) one advisory to %s subscribers, library, 2 threads, gpg in 2 helpers, each mail sent once composed | %.1f | %.0f%% of encrypt-only, 2 threads (target >= 80%%) | %.0f MB |\n' \
+    "$N" "$bp" "$(pct "$rbp" 1)" "$bprss"
+printf '| (b) the same, all composed then all sent | %.1f | %.0f%% of encrypt-only, 2 threads | %.0f MB |\n' \
+    "$bh" "$(pct "$rbh" 1)" "$bhrss"
 printf '| (b) of which the compose stage (8 signatures, %s encryptions) | %.1f | %.0f%% of encrypt-only, 2 threads | |\n' "$N" "$bhc" "$(pct "$rbhc" 1)"
 printf '| (b) the same with gpg forked from the process (no helpers) | %.1f | %.0f%% of encrypt-only, 2 threads | %.0f MB |\n' \
     "$b" "$(pct "$rb" 1)" "$brss"

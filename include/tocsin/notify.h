@@ -30,9 +30,9 @@ struct tc_templates;
 
 struct tc_notify_rcpt {
 	const char *addr;
-	const char *name;  /* display name, may be NULL */
-	const char *lang;  /* fr nl de en (others fall back to en) */
-	const char *fpr;   /* pinned fingerprint, or NULL */
+	const char *name; /* display name, may be NULL */
+	const char *lang; /* fr nl de en (others fall back to en) */
+	const char *fpr;  /* pinned fingerprint, or NULL */
 	int64_t     entity_id, contact_id, authority_id; /* 0: none */
 	int         priority; /* 0 essential .. 3 others (spear.h) */
 	/* Filled by tc_notify_compose(): */
@@ -47,20 +47,27 @@ struct tc_notify {
 	const char   *kind;          /* "spear" "advisory" "relay" */
 	const char   *template_name; /* "spear-exposed_service", "advisory" */
 	enum tc_tlp   tlp;
-	bool          encrypt;       /* whatever the label (relay digests) */
+	bool          encrypt; /* whatever the label (relay digests) */
 	const char   *reference;
-	const char   *category;      /* for spear warnings, else NULL */
-	int64_t       advisory_id;   /* 0: none */
-	const json_t *ctx;           /* the template context */
+	const char   *category;    /* for spear warnings, else NULL */
+	int64_t       advisory_id; /* 0: none */
+	const json_t *ctx;         /* the template context */
 	const char   *from_addr;
 	const char   *from_name;
 	/* Optional attachment, inside the signature and the encryption. */
-	const char   *attachment_name;
-	const char   *attachment_type;
-	const char   *attachment;
-	size_t        attachment_len;
+	const char            *attachment_name;
+	const char            *attachment_type;
+	const char            *attachment;
+	size_t                 attachment_len;
 	struct tc_notify_rcpt *rcpt;
 	size_t                 n_rcpt;
+	/* Optional: called by tc_notify_compose(), on its thread, as soon as
+	 * one recipient's mail (or its held reason) is final, so that a
+	 * caller can send it while the others are still composed: signing
+	 * stays once per language.  Recipients held before the call are not
+	 * reported.  NULL: not called. */
+	void (*on_composed)(struct tc_notify_rcpt *r, void *arg);
+	void *on_composed_arg;
 };
 
 /* Compose every recipient's mail (or its held reason).  `pgp` NULL means

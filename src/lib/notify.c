@@ -24,6 +24,13 @@ lang_of(const struct tc_notify_rcpt *r)
 	return r->lang ? r->lang : "en";
 }
 
+static void
+composed(struct tc_notify *n, struct tc_notify_rcpt *r)
+{
+	if (n->on_composed != NULL)
+		n->on_composed(r, n->on_composed_arg);
+}
+
 void
 tc_notify_compose(struct tc_notify *n, struct tc_pgp *pgp,
     const char *pgp_error, const struct tc_templates *tpl, time_t now)
@@ -39,6 +46,7 @@ tc_notify_compose(struct tc_notify *n, struct tc_pgp *pgp,
 			continue; /* done with an earlier one's language */
 		if (pgp == NULL) {
 			held(c, pgp_error ? pgp_error : "no signing key");
+			composed(n, c);
 			continue;
 		}
 		memset(&cc, 0, sizeof(cc));
@@ -56,8 +64,12 @@ tc_notify_compose(struct tc_notify *n, struct tc_pgp *pgp,
 		cc.attachment_len = n->attachment_len;
 		if (tc_compose_sign(pgp, tpl, &cc, &s, &err) < 0) {
 			for (size_t j = i; j < n->n_rcpt; j++)
-				if (strcmp(lang_of(&n->rcpt[j]), cc.lang) == 0)
+				if (strcmp(lang_of(&n->rcpt[j]), cc.lang) ==
+					0 &&
+				    n->rcpt[j].held_reason == NULL) {
 					held(&n->rcpt[j], err.msg);
+					composed(n, &n->rcpt[j]);
+				}
 			continue;
 		}
 		for (size_t j = i; j < n->n_rcpt; j++) {
@@ -77,6 +89,7 @@ tc_notify_compose(struct tc_notify *n, struct tc_pgp *pgp,
 				d->outer_subject = tc_buf_steal(&subj, NULL);
 			}
 			memcpy(d->used_lang, s.lang, sizeof(d->used_lang));
+			composed(n, d);
 		}
 		tc_compose_signed_deinit(&s);
 	}
@@ -131,8 +144,7 @@ hex_of(struct tc_buf *out, const struct tc_buf *in)
 }
 
 int
-tc_notify_queue(struct tc_db *db, const struct tc_notify *n,
-    struct tc_err *err)
+tc_notify_queue(struct tc_db *db, const struct tc_notify *n, struct tc_err *err)
 {
 	struct tc_buf a[NCOLS], hex = TC_BUF_INIT;
 	const char   *params[5 + NCOLS];
@@ -166,10 +178,10 @@ tc_notify_queue(struct tc_db *db, const struct tc_notify *n,
 		tc_db_array_add(&a[8], h ? "held" : "queued");
 		/* A held row claims the encryption its label demands. */
 		tc_db_array_add(&a[9],
-		    (h ? n->encrypt || tc_tlp_needs_encryption(n->tlp) :
-			 c->encrypted) ?
-			"t" :
-			"f");
+		    (h ? n->encrypt || tc_tlp_needs_encryption(n->tlp)
+		       : c->encrypted)
+			? "t"
+			: "f");
 		tc_buf_reset(&hex);
 		hex_of(&hex, &c->wire);
 		tc_db_array_add(&a[10], h ? NULL : tc_buf_cstr(&hex));
@@ -185,8 +197,8 @@ tc_notify_queue(struct tc_db *db, const struct tc_notify *n,
 	params[4] = n->category;
 	for (size_t i = 0; i < NCOLS; i++)
 		params[5 + i] = a[i].data;
-	res = tc_db_exec(db, "queue messages", queue_sql, 5 + NCOLS, params,
-	    err);
+	res =
+	    tc_db_exec(db, "queue messages", queue_sql, 5 + NCOLS, params, err);
 	if (res == NULL) {
 		rc = TC_EDB;
 	} else {

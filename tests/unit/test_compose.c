@@ -43,9 +43,9 @@ read_fpr(const char *name, char out[41])
 static int
 setup(void **state)
 {
-	char cmd[2048];
+	char          cmd[2048];
 	struct tc_err err;
-	const char *dir = getenv("TOCSIN_TEMPLATES");
+	const char   *dir = getenv("TOCSIN_TEMPLATES");
 
 	(void)state;
 	tc_pgp_global_init();
@@ -140,11 +140,11 @@ content(struct tc_compose_content *c, const json_t *ctx, enum tc_tlp tlp)
 static int
 decrypt(const char *home, const struct tc_buf *wire, struct tc_buf *plain)
 {
-	char  path[160], cmd[512];
-	FILE *fp;
-	char  buf[4096];
+	char   path[160], cmd[512];
+	FILE  *fp;
+	char   buf[4096];
 	size_t n;
-	int   rc;
+	int    rc;
 
 	snprintf(path, sizeof(path), "%s/mail.eml", root);
 	fp = fopen(path, "w");
@@ -172,9 +172,8 @@ test_encrypted_wire(void **state)
 	struct tc_compose_rcpt    r = { "alice@example.test", "Alice", fpr_a };
 	struct tc_buf             wire = TC_BUF_INIT, plain = TC_BUF_INIT;
 	struct tc_err             err;
-	json_t                   *ctx = context(TC_TLP_AMBER_STRICT,
-	    "TEST-EWS-2026-000042");
-	bool enc;
+	json_t *ctx = context(TC_TLP_AMBER_STRICT, "TEST-EWS-2026-000042");
+	bool    enc;
 
 	(void)state;
 	content(&c, ctx, TC_TLP_AMBER_STRICT);
@@ -182,22 +181,24 @@ test_encrypted_wire(void **state)
 	assert_string_equal(s.lang, "fr");
 	assert_true(tc_str_has_prefix(s.subject.data,
 	    "[TLP:AMBER+STRICT] [TEST-EWS-2026-000042] "));
-	assert_int_equal(tc_compose_wrap(pgp, &s, &r, 1764600000, &wire, &enc,
-			     &err),
-	    0);
+	assert_int_equal(
+	    tc_compose_wrap(pgp, &s, &r, 1764600000, &wire, &enc, &err), 0);
 	assert_true(enc);
 	/* Outer headers: neutral subject, label and reference in ASCII. */
 	assert_non_null(strstr(wire.data,
-	    "\r\nSubject: [TLP:AMBER+STRICT] [TEST-EWS-2026-000042] [...]\r\n"));
+	    "\r\nSubject: [TLP:AMBER+STRICT] [TEST-EWS-2026-000042] "
+	    "[...]\r\n"));
 	assert_true(tc_str_has_prefix(wire.data,
 	    "From: \"CSIRT Early Warning\" <cert@csirt.example>\r\n"));
-	assert_non_null(strstr(wire.data, "\r\nTo: \"Alice\" <alice@example.test>\r\n"));
-	assert_non_null(strstr(wire.data, "\r\nAuto-Submitted: auto-generated\r\n"));
+	assert_non_null(
+	    strstr(wire.data, "\r\nTo: \"Alice\" <alice@example.test>\r\n"));
+	assert_non_null(
+	    strstr(wire.data, "\r\nAuto-Submitted: auto-generated\r\n"));
 	assert_non_null(strstr(wire.data, "\r\nX-TLP: TLP:AMBER+STRICT\r\n"));
 	assert_non_null(strstr(wire.data, "\r\nDate: "));
 	assert_non_null(strstr(wire.data, "\r\nMessage-ID:"));
-	assert_non_null(strstr(wire.data,
-	    "Content-Type: multipart/encrypted; boundary="));
+	assert_non_null(
+	    strstr(wire.data, "Content-Type: multipart/encrypted; boundary="));
 	/* Nothing of the content outside the encryption. */
 	assert_null(strstr(wire.data, "198.51.100.10"));
 	assert_null(strstr(wire.data, "seau"));
@@ -210,7 +211,8 @@ test_encrypted_wire(void **state)
 	assert_non_null(strstr(plain.data,
 	    "Subject: [TLP:AMBER+STRICT] [TEST-EWS-2026-000042]"));
 	assert_non_null(strstr(plain.data,
-	    "HP-Outer: Subject: [TLP:AMBER+STRICT] [TEST-EWS-2026-000042] [...]"));
+	    "HP-Outer: Subject: [TLP:AMBER+STRICT] [TEST-EWS-2026-000042] "
+	    "[...]"));
 	assert_non_null(strstr(plain.data, "application/pgp-signature"));
 	assert_null(strstr(plain.data, "\r\nTo:"));
 	/* Bob cannot read it. */
@@ -265,8 +267,8 @@ test_green_signed_only(void **state)
 	struct tc_compose_rcpt    r = { "alice@example.test", NULL, NULL };
 	struct tc_buf             wire = TC_BUF_INIT;
 	struct tc_err             err;
-	json_t                   *ctx = context(TC_TLP_GREEN, "TEST-EWS-2026-000044");
-	bool                      enc = true;
+	json_t *ctx = context(TC_TLP_GREEN, "TEST-EWS-2026-000044");
+	bool    enc = true;
 
 	(void)state;
 	content(&c, ctx, TC_TLP_GREEN);
@@ -296,8 +298,8 @@ test_no_key_nothing_appended(void **state)
 		   "0000000000000000000000000000000000000001" };
 	struct tc_buf             wire = TC_BUF_INIT;
 	struct tc_err             err;
-	json_t                   *ctx = context(TC_TLP_RED, "TEST-EWS-2026-000045");
-	bool                      enc;
+	json_t *ctx = context(TC_TLP_RED, "TEST-EWS-2026-000045");
+	bool    enc;
 
 	(void)state;
 	content(&c, ctx, TC_TLP_RED);
@@ -321,12 +323,13 @@ test_refused_values(void **state)
 {
 	struct tc_compose_content c;
 	struct tc_compose_signed  s;
-	struct tc_compose_rcpt    r = { "alice@example.test\r\nBcc: x@evil.example",
-		   NULL, fpr_a };
-	struct tc_buf             wire = TC_BUF_INIT;
-	struct tc_err             err;
-	json_t                   *ctx = context(TC_TLP_AMBER, "TEST-EWS-2026-000046");
-	bool                      enc;
+	struct tc_compose_rcpt    r = {
+		   "alice@example.test\r\nBcc: x@evil.example", NULL, fpr_a
+	};
+	struct tc_buf wire = TC_BUF_INIT;
+	struct tc_err err;
+	json_t       *ctx = context(TC_TLP_AMBER, "TEST-EWS-2026-000046");
+	bool          enc;
 
 	(void)state;
 	content(&c, ctx, TC_TLP_AMBER);
@@ -357,8 +360,8 @@ test_attachment_inside(void **state)
 	struct tc_compose_content c;
 	struct tc_compose_signed  s;
 	struct tc_err             err;
-	json_t                   *ctx = context(TC_TLP_AMBER, "TEST-EWS-2026-000047");
-	const char                csv[] = "ip,port\r\n198.51.100.10,3389\r\n";
+	json_t    *ctx = context(TC_TLP_AMBER, "TEST-EWS-2026-000047");
+	const char csv[] = "ip,port\r\n198.51.100.10,3389\r\n";
 
 	(void)state;
 	content(&c, ctx, TC_TLP_AMBER);
@@ -372,17 +375,38 @@ test_attachment_inside(void **state)
 	assert_non_null(strstr(s.entity.data,
 	    "Content-Disposition: attachment; filename=\"findings.csv\""));
 	/* base64 of "ip,port\r\n198.51.100.10,3389\r\n" */
-	assert_non_null(strstr(s.entity.data, "aXAscG9ydA0KMTk4LjUxLjEwMC4xMCwzMzg5DQo="));
+	assert_non_null(
+	    strstr(s.entity.data, "aXAscG9ydA0KMTk4LjUxLjEwMC4xMCwzMzg5DQo="));
 	tc_compose_signed_deinit(&s);
 	json_decref(ctx);
+}
+
+/* on_composed sees each recipient once, already final. */
+struct seen {
+	int  n;
+	char who[4][32];
+	int  final[4];
+};
+
+static void
+on_composed(struct tc_notify_rcpt *r, void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 4);
+	snprintf(s->who[s->n], sizeof(s->who[0]), "%s", r->addr);
+	s->final[s->n] = r->held_reason != NULL ||
+	    (r->wire.len > 0 && r->outer_subject != NULL);
+	s->n++;
 }
 
 static void
 test_notify_holds_without_key(void **state)
 {
+	struct seen           seen = { 0 };
 	struct tc_notify_rcpt r[3];
 	struct tc_notify      n;
-	json_t               *ctx = context(TC_TLP_AMBER_STRICT, "TEST-EWS-2026-000048");
+	json_t *ctx = context(TC_TLP_AMBER_STRICT, "TEST-EWS-2026-000048");
 
 	(void)state;
 	memset(r, 0, sizeof(r));
@@ -405,7 +429,16 @@ test_notify_holds_without_key(void **state)
 	n.from_name = "CSIRT";
 	n.rcpt = r;
 	n.n_rcpt = 3;
+	n.on_composed = on_composed;
+	n.on_composed_arg = &seen;
 	tc_notify_compose(&n, pgp, NULL, tpl, 1);
+	/* fr (alice, carol: held inside), then de (bob), each once. */
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.who[0], "alice@example.test");
+	assert_string_equal(seen.who[1], "carol@example.test");
+	assert_string_equal(seen.who[2], "bob@example.test");
+	for (int i = 0; i < 3; i++)
+		assert_true(seen.final[i]);
 	assert_null(r[0].held_reason);
 	assert_true(r[0].encrypted);
 	assert_true(r[0].wire.len > 0);
@@ -423,8 +456,11 @@ test_notify_holds_without_key(void **state)
 	r[0].addr = "alice@example.test";
 	r[0].fpr = fpr_a;
 	n.n_rcpt = 1;
+	seen.n = 0;
 	tc_notify_compose(&n, NULL, "signing key gone", tpl, 1);
 	assert_string_equal(r[0].held_reason, "signing key gone");
+	assert_int_equal(seen.n, 1);
+	assert_true(seen.final[0]);
 	tc_notify_rcpt_deinit(&r[0]);
 	json_decref(ctx);
 }
