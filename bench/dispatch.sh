@@ -138,6 +138,17 @@ smtp_source() { # SESSIONS COUNT SIZE → msgs/s
 	echo "$2 / ($t1 - $t0)" | bc -l
 }
 ratio() { echo "$1 / $2" | bc -l; }
+# One (b) variant: NAME (its result files), what it is, environment
+# (KEY=VALUE words), CHUNK; the sink must get every mail.
+adv_run() {
+	log "run $r/$RUNS: (b) $2"
+	env $3 GNUPGHOME="$T/gnupg" runuser -u "$U" -- "$B" advisory "$T/gnupg" "$T/templates" \
+	    "$CSIRT_FPR" "$T/subscribers.txt" "$SMTP_PORT" 2 "$4" >"$T/$1-$r.txt"
+	got=$(ls "$MAILDIR" | wc -l)
+	[ "$got" -eq "$N" ] || { log "(b) $2: the sink got $got mails, want $N"; exit 1; }
+	rm -f "$MAILDIR"/*
+	cat "$T/$1-$r.txt" >>"$T/$1.txt"
+}
 
 # ---- (b) one advisory to N subscribers through the library, with the
 # raw gpgme ceilings and smtp-source around it.
@@ -146,41 +157,12 @@ for r in $(seq "$RUNS"); do
 	for kind in signenc sign+enc enc; do
 		for th in 1 2; do raw "$kind" "$th" >>"$T/raw-$kind-$th.txt"; done
 	done
-	log "run $r/$RUNS: (b) advisory to $N subscribers"
-	as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
-	    "$T/subscribers.txt" "$SMTP_PORT" 2 >"$T/adv-$r.txt"
-	got=$(ls "$MAILDIR" | wc -l)
-	[ "$got" -eq "$N" ] || { log "(b): the sink got $got mails, want $N"; exit 1; }
-	rm -f "$MAILDIR"/*
-	cat "$T/adv-$r.txt" >>"$T/adv.txt"
-	log "run $r/$RUNS: (b) the same, gpg in 2 helper processes (as tocsind runs it)"
-	BENCH_HELPERS=1 as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
-	    "$T/subscribers.txt" "$SMTP_PORT" 2 >"$T/advh-$r.txt"
-	got=$(ls "$MAILDIR" | wc -l)
-	[ "$got" -eq "$N" ] || { log "(b) helpers: the sink got $got mails, want $N"; exit 1; }
-	rm -f "$MAILDIR"/*
-	cat "$T/advh-$r.txt" >>"$T/advh.txt"
-	log "run $r/$RUNS: (b) gpg in 2 helpers, each mail sent as soon as it is composed"
-	BENCH_HELPERS=1 BENCH_PIPELINE=1 as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
-	    "$T/subscribers.txt" "$SMTP_PORT" 2 >"$T/advp-$r.txt"
-	got=$(ls "$MAILDIR" | wc -l)
-	[ "$got" -eq "$N" ] || { log "(b) pipeline: the sink got $got mails, want $N"; exit 1; }
-	rm -f "$MAILDIR"/*
-	cat "$T/advp-$r.txt" >>"$T/advp.txt"
-	log "run $r/$RUNS: (b) streaming, $CHUNK recipients per call, composed, sent and freed"
-	as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
-	    "$T/subscribers.txt" "$SMTP_PORT" 2 "$CHUNK" >"$T/advc-$r.txt"
-	got=$(ls "$MAILDIR" | wc -l)
-	[ "$got" -eq "$N" ] || { log "(b) streaming: the sink got $got mails, want $N"; exit 1; }
-	rm -f "$MAILDIR"/*
-	cat "$T/advc-$r.txt" >>"$T/advc.txt"
-	log "run $r/$RUNS: (b) streaming with gpg in 2 helpers"
-	BENCH_HELPERS=1 as_u "$B" advisory "$T/gnupg" "$T/templates" "$CSIRT_FPR" \
-	    "$T/subscribers.txt" "$SMTP_PORT" 2 "$CHUNK" >"$T/advch-$r.txt"
-	got=$(ls "$MAILDIR" | wc -l)
-	[ "$got" -eq "$N" ] || { log "(b) streaming, helpers: the sink got $got mails, want $N"; exit 1; }
-	rm -f "$MAILDIR"/*
-	cat "$T/advch-$r.txt" >>"$T/advch.txt"
+	#   file   what                                          environment     CHUNK
+	adv_run adv   "advisory to $N subscribers, gpg forked here" ""              0
+	adv_run advh  "the same, gpg in 2 helpers (as tocsind)"     "BENCH_HELPERS=1" 0
+	adv_run advp  "gpg in 2 helpers, each mail sent once composed" "BENCH_HELPERS=1 BENCH_PIPELINE=1" 0
+	adv_run advc  "streaming, $CHUNK per call, composed, sent and freed" "" "$CHUNK"
+	adv_run advch "streaming with gpg in 2 helpers"              "BENCH_HELPERS=1" "$CHUNK"
 	# The same encryptions with as much memory held as (b) holds.
 	BENCH_BALLAST_MB=$(field peak_rss_mb <"$T/adv-$r.txt" | cut -d. -f1) raw enc 2 >>"$T/raw-enc-2-ballast.txt"
 	enc2=$(tail -n1 "$T/raw-enc-2.txt" | field ops_per_s)
